@@ -1,0 +1,241 @@
+//! Writing `INSERT`, `UPDATE` and `DELETE`.
+
+use crate::ast::{
+    Assignment, ConflictAction, ConflictTarget, Delete, Expr, Insert, InsertSource, OnConflict, SelectItem, Update,
+    With,
+};
+use crate::dialect::Feature;
+use crate::ident::Ident;
+use crate::value::Value;
+
+use super::{CompileError, SqlWriter};
+
+impl SqlWriter<'_> {
+    fn with_prefix(&mut self, with: Option<&With>) -> Result<(), CompileError> {
+        match with {
+            Some(with) => self.with_clause(with),
+            None => Ok(()),
+        }
+    }
+
+    pub(crate) fn insert(&mut self, i: &Insert) -> Result<(), CompileError> {
+        self.with_prefix(i.with.as_ref())?;
+        self.push_sql("INSERT INTO ");
+        self.push_table_name(&i.table)?;
+        let defaults: Vec<&(Ident, Value)> =
+            i.column_defaults.iter().filter(|(name, _)| !i.columns.contains(name)).collect();
+        match &i.source {
+            InsertSource::Values(rows) => {
+                if rows.is_empty() {
+                    return Err(CompileError::invalid("INSERT ... VALUES needs at least one row"));
+                }
+                if let Some((n, row)) = rows.iter().enumerate().find(|(_, r)| r.len() != i.columns.len()) {
+                    return Err(CompileError::invalid(format!(
+                        "row {n} of the INSERT has {} values for {} columns",
+                        row.len(),
+                        i.columns.len()
+                    )));
+                }
+                if rows.iter().flatten().any(|e| matches!(e, Expr::Default)) {
+                    self.require(Feature::DefaultInValues)?;
+                }
+                self.insert_columns(&i.columns, &defaults)?;
+                // Room for every row: ", ($nnn, $nnn, ...)" is at most ~8 bytes a value.
+                let values = rows.len() * (i.columns.len() + defaults.len());
+                self.params.reserve(values);
+                self.sql.reserve(values * 8 + rows.len() * 4);
+                self.push_sql(" VALUES ");
+                self.comma_separated(rows, |w, row| {
+                    w.push_sql("(");
+                    w.write_expr_list(row)?;
+                    for (_, value) in &defaults {
+                        if !row.is_empty() {
+                            w.push_sql(", ");
+                        }
+                        w.push_value(value)?;
+                    }
+                    w.push_sql(")");
+                    Ok(())
+                })?;
+            }
+            InsertSource::Query(q) => {
+                if !i.columns.is_empty() {
+                    self.push_sql(" (");
+                    self.ident_list(&i.columns)?;
+                    self.push_sql(")");
+                }
+                if i.on_conflict.is_some() {
+                    // SQLite cannot tell an upsert's ON from a join's after a
+                    // bare SELECT; a WHERE clause ends the SELECT on every database.
+                    self.push_sql(" SELECT * FROM (");
+                    self.query(q)?;
+                    self.push_sql(") AS \"quarry_source\" WHERE TRUE");
+                } else {
+                    self.push_sql(" ");
+                    self.query(q)?;
+                }
+            }
+            InsertSource::DefaultValues if defaults.is_empty() => self.push_sql(" DEFAULT VALUES"),
+            InsertSource::DefaultValues => {
+                self.insert_columns(&[], &defaults)?;
+                self.push_sql(" VALUES (");
+                self.comma_separated(&defaults, |w, (_, value)| w.push_value(value))?;
+                self.push_sql(")");
+            }
+        }
+        if let Some(on_conflict) = &i.on_conflict {
+            self.on_conflict(on_conflict)?;
+        }
+        self.returning(&i.returning)
+    }
+
+    fn insert_columns(&mut self, columns: &[Ident], defaults: &[&(Ident, Value)]) -> Result<(), CompileError> {
+        if columns.is_empty() && defaults.is_empty() {
+            return Err(CompileError::invalid("INSERT ... VALUES names no columns"));
+        }
+        self.push_sql(" (");
+        self.ident_list(columns)?;
+        for (i, (name, _)) in defaults.iter().enumerate() {
+            if i > 0 || !columns.is_empty() {
+                self.push_sql(", ");
+            }
+            self.push_ident(name)?;
+        }
+        self.push_sql(")");
+        Ok(())
+    }
+
+    fn on_conflict(&mut self, oc: &OnConflict) -> Result<(), CompileError> {
+        self.push_sql(" ON CONFLICT");
+        match &oc.target {
+            ConflictTarget::Any => {
+                if matches!(oc.action, ConflictAction::DoUpdate { .. }) {
+                    return Err(CompileError::invalid("ON CONFLICT DO UPDATE needs conflict columns"));
+                }
+            }
+            ConflictTarget::Columns { columns, predicate } => {
+                if columns.is_empty() {
+                    return Err(CompileError::invalid("ON CONFLICT needs at least one column"));
+                }
+                self.push_sql(" (");
+                self.ident_list(columns)?;
+                self.push_sql(")");
+                if let Some(p) = predicate {
+                    // The predicate names a partial unique index: the
+                    // database matches it against the index's own predicate
+                    // when the statement is prepared, before any parameter
+                    // is bound, so its literals are written inline as in
+                    // `CREATE INDEX`.
+                    self.push_sql(" WHERE ");
+                    let saved = std::mem::replace(&mut self.inline_values, true);
+                    let result = self.write_expr(p);
+                    self.inline_values = saved;
+                    result?;
+                }
+            }
+            ConflictTarget::Constraint(name) => {
+                self.require(Feature::OnConflictOnConstraint)?;
+                self.push_sql(" ON CONSTRAINT ");
+                self.push_ident(name)?;
+            }
+        }
+        match &oc.action {
+            ConflictAction::DoNothing => self.push_sql(" DO NOTHING"),
+            ConflictAction::DoUpdate { assignments, selection } => {
+                self.push_sql(" DO UPDATE SET ");
+                self.assignments(assignments)?;
+                if let Some(s) = selection {
+                    self.push_sql(" WHERE ");
+                    self.write_expr(s)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn assignments(&mut self, assignments: &[Assignment]) -> Result<(), CompileError> {
+        if assignments.is_empty() {
+            return Err(CompileError::invalid("SET needs at least one assignment"));
+        }
+        self.comma_separated(assignments, |w, a| {
+            w.push_ident(&a.column)?;
+            w.push_sql(" = ");
+            w.write_expr(&a.value)
+        })
+    }
+
+    pub(crate) fn returning(&mut self, items: &[SelectItem]) -> Result<(), CompileError> {
+        if items.is_empty() {
+            return Ok(());
+        }
+        self.push_sql(" RETURNING ");
+        self.comma_separated(items, |w, item| {
+            w.write_expr(&item.expr)?;
+            if let Some(alias) = &item.alias {
+                w.push_sql(" AS ");
+                w.push_ident(alias)?;
+            }
+            Ok(())
+        })
+    }
+
+    pub(crate) fn update(&mut self, u: &Update) -> Result<(), CompileError> {
+        self.with_prefix(u.with.as_ref())?;
+        self.push_sql("UPDATE ");
+        self.push_table_name(&u.table)?;
+        if let Some(alias) = &u.alias {
+            self.push_sql(" AS ");
+            self.push_ident(alias)?;
+        }
+        self.push_sql(" SET ");
+        self.assignments(&u.assignments)?;
+        if !u.from.is_empty() {
+            self.push_sql(" FROM ");
+            self.write_from_list(&u.from)?;
+        }
+        if let Some(s) = &u.selection {
+            self.push_sql(" WHERE ");
+            self.write_expr(s)?;
+        }
+        self.returning(&u.returning)
+    }
+
+    pub(crate) fn delete(&mut self, d: &Delete) -> Result<(), CompileError> {
+        self.with_prefix(d.with.as_ref())?;
+        self.push_sql("DELETE FROM ");
+        self.push_table_name(&d.table)?;
+        if let Some(alias) = &d.alias {
+            self.push_sql(" AS ");
+            self.push_ident(alias)?;
+        }
+        if d.using.is_empty() {
+            if let Some(s) = &d.selection {
+                self.push_sql(" WHERE ");
+                self.write_expr(s)?;
+            }
+        } else if self.dialect.supports(Feature::DeleteUsing) {
+            self.push_sql(" USING ");
+            self.write_from_list(&d.using)?;
+            if let Some(s) = &d.selection {
+                self.push_sql(" WHERE ");
+                self.write_expr(s)?;
+            }
+        } else {
+            self.delete_using_as_exists(d)?;
+        }
+        self.returning(&d.returning)
+    }
+
+    /// `DELETE FROM t USING u WHERE cond` is `DELETE FROM t WHERE EXISTS
+    /// (SELECT 1 FROM u WHERE cond)`: the condition refers to `t`'s row.
+    fn delete_using_as_exists(&mut self, d: &Delete) -> Result<(), CompileError> {
+        self.push_sql(" WHERE EXISTS (SELECT 1 FROM ");
+        self.write_from_list(&d.using)?;
+        if let Some(s) = &d.selection {
+            self.push_sql(" WHERE ");
+            self.write_expr(s)?;
+        }
+        self.push_sql(")");
+        Ok(())
+    }
+}

@@ -1,0 +1,424 @@
+//! The compiler: one walk over a statement that writes the SQL text into one
+//! `String` and the parameters into one `Vec<Value>`.
+//!
+//! The same walk renders [`to_debug_sql`](DebugSql), with literals inline
+//! instead of placeholders; that text is for logs only, and no execute API
+//! accepts it.
+
+use std::fmt;
+
+use crate::ast::{self, Statement, TableName};
+use crate::dialect::{Dialect, Feature};
+use crate::expr::MAX_DEPTH;
+use crate::value::Value;
+
+mod ddl;
+mod dml;
+mod expr;
+mod query;
+mod raw;
+
+pub(crate) use query::{Body, QueryParts};
+
+/// A statement compiled for one dialect: SQL text with numbered
+/// placeholders, and the values to bind to them, in order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Compiled {
+    /// The SQL text (`$1`.. on PostgreSQL, `?1`.. on SQLite).
+    pub sql: String,
+    /// The parameter values; `params[i]` binds to placeholder `i + 1`.
+    pub params: Vec<Value>,
+    /// What kind of statement this is.
+    pub kind: StatementKind,
+}
+
+impl Compiled {
+    /// A compiled statement from raw parts (for drivers and tests).
+    pub fn new(sql: impl Into<String>, params: Vec<Value>, kind: StatementKind) -> Self {
+        Compiled { sql: sql.into(), params, kind }
+    }
+
+    /// Whether the statement only reads (a `SELECT` without locking), so that
+    /// a driver may run it on a read-only connection.
+    pub fn is_read_only(&self) -> bool {
+        self.kind == StatementKind::Read
+    }
+}
+
+/// What a compiled statement does, for drivers that route reads and writes
+/// differently (SQLite's one writer).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum StatementKind {
+    /// A `SELECT` without `FOR UPDATE`: reads only.
+    Read,
+    /// `INSERT`, `UPDATE`, `DELETE`, or a locking `SELECT`.
+    Write,
+    /// `CREATE`/`DROP`.
+    Ddl,
+    /// Raw SQL: anything.
+    Unknown,
+}
+
+/// SQL with its values written inline, for logs and debugging only.
+///
+/// Literals are escaped for the dialect, but this text is never executed by
+/// Quarry and no execute API accepts it: run the [`Compiled`] statement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DebugSql(String);
+
+impl DebugSql {
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for DebugSql {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Why a statement could not be compiled for a dialect.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CompileError {
+    /// The dialect has no way to express the construct.
+    Unsupported {
+        /// The construct, in SQL words (`DISTINCT ON`).
+        construct: &'static str,
+        /// The dialect (`SQLite`).
+        dialect: &'static str,
+    },
+    /// An identifier the database cannot hold exactly.
+    InvalidIdentifier {
+        /// The identifier, escaped for display.
+        ident: String,
+        /// Why (`is empty`, `contains NUL`, `is longer than 63 bytes`).
+        reason: String,
+        /// The dialect.
+        dialect: &'static str,
+    },
+    /// The tree nests deeper than [`MAX_DEPTH`].
+    TooDeep {
+        /// The limit.
+        limit: u32,
+    },
+    /// A raw fragment uses `:name` but no value was bound to it.
+    MissingBind {
+        /// The parameter's name.
+        name: String,
+    },
+    /// A value was bound to a `:name` the fragment does not use.
+    UnusedBind {
+        /// The parameter's name.
+        name: String,
+    },
+    /// A raw fragment contains a positional placeholder (`$1`, `?`).
+    PositionalPlaceholder {
+        /// The placeholder found.
+        placeholder: String,
+    },
+    /// A value cannot be written as an inline literal (DDL, debug SQL).
+    InvalidLiteral {
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The statement is malformed (no select list, rows of different
+    /// columns, a `CASE` without `WHEN`, ...).
+    Invalid {
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+impl CompileError {
+    /// A malformed statement.
+    pub fn invalid(reason: impl Into<String>) -> Self {
+        CompileError::Invalid { reason: reason.into() }
+    }
+}
+
+impl fmt::Display for CompileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CompileError::Unsupported { construct, dialect } => write!(f, "{construct} is not supported by {dialect}"),
+            CompileError::InvalidIdentifier { ident, reason, dialect } => {
+                write!(f, "identifier {ident} {reason}, which {dialect} cannot hold exactly")
+            }
+            CompileError::TooDeep { limit } => {
+                write!(f, "expression nests deeper than the limit of {limit} levels")
+            }
+            CompileError::MissingBind { name } => write!(f, "no value bound for parameter :{name}"),
+            CompileError::UnusedBind { name } => {
+                write!(f, "a value is bound to :{name}, which the SQL text does not use")
+            }
+            CompileError::PositionalPlaceholder { placeholder } => write!(
+                f,
+                "raw SQL contains the positional placeholder {placeholder}; use a named parameter (:name) instead"
+            ),
+            CompileError::InvalidLiteral { reason } => write!(f, "cannot write literal: {reason}"),
+            CompileError::Invalid { reason } => write!(f, "invalid statement: {reason}"),
+        }
+    }
+}
+
+impl std::error::Error for CompileError {}
+
+/// Where the walk puts SQL text and values. Dialects write through it.
+#[derive(Debug)]
+pub struct SqlWriter<'d> {
+    sql: String,
+    params: Vec<Value>,
+    dialect: &'d dyn Dialect,
+    inline_values: bool,
+    depth: u32,
+    /// Whether the statement's own query (the one written at depth 0, which
+    /// is not a level of nesting) has been started.
+    statement_query: bool,
+    /// The dialect's identifier quote and length limit, asked once.
+    quote: char,
+    max_identifier_bytes: usize,
+}
+
+impl<'d> SqlWriter<'d> {
+    fn new(dialect: &'d dyn Dialect, inline_values: bool) -> Self {
+        SqlWriter {
+            sql: String::with_capacity(512),
+            // Allocated by the first parameter: many statements have none.
+            params: Vec::new(),
+            dialect,
+            inline_values,
+            depth: 0,
+            statement_query: false,
+            quote: dialect.identifier_quote(),
+            max_identifier_bytes: dialect.max_identifier_bytes().unwrap_or(usize::MAX),
+        }
+    }
+
+    /// The dialect being written.
+    pub fn dialect(&self) -> &'d dyn Dialect {
+        self.dialect
+    }
+
+    /// Append SQL text written by Quarry or a dialect (never user data).
+    pub fn push_sql(&mut self, sql: &str) {
+        self.sql.push_str(sql);
+    }
+
+    /// Append a quoted, escaped identifier.
+    pub fn push_identifier(&mut self, ident: &str) -> Result<(), CompileError> {
+        self.dialect.write_identifier(ident, &mut self.sql)
+    }
+
+    /// Append a quoted identifier: a plain one (no quotes or NUL, checked
+    /// when it was made) within the length limit is copied between quotes;
+    /// any other goes through the dialect's checks and escaping.
+    pub fn push_ident(&mut self, ident: &crate::Ident) -> Result<(), CompileError> {
+        let name = ident.as_str();
+        if ident.is_plain() && name.len() <= self.max_identifier_bytes {
+            self.sql.reserve(name.len() + 2);
+            self.sql.push(self.quote);
+            self.sql.push_str(name);
+            self.sql.push(self.quote);
+            Ok(())
+        } else {
+            self.dialect.write_identifier(ident, &mut self.sql)
+        }
+    }
+
+    /// Append a (schema-qualified) table name.
+    pub fn push_table_name(&mut self, name: &TableName) -> Result<(), CompileError> {
+        if let Some(schema) = &name.schema {
+            self.push_ident(schema)?;
+            self.sql.push('.');
+        }
+        self.push_ident(&name.name)
+    }
+
+    /// Append a placeholder bound to `value` (or, in debug mode and in DDL,
+    /// the value as an escaped literal).
+    pub fn push_value(&mut self, value: &Value) -> Result<(), CompileError> {
+        // A value the database cannot hold is refused whether bound or inline.
+        match value {
+            Value::Array(_) => self.require(Feature::Arrays)?,
+            Value::Interval(_) => self.require(Feature::Intervals)?,
+            _ => {}
+        }
+        if self.inline_values {
+            return self.dialect.write_literal(value, &mut self.sql);
+        }
+        self.params.push(value.clone());
+        self.dialect.write_placeholder(self.params.len(), &mut self.sql);
+        Ok(())
+    }
+
+    /// Fail unless the dialect supports `feature`.
+    pub fn require(&self, feature: Feature) -> Result<(), CompileError> {
+        if self.dialect.supports(feature) {
+            Ok(())
+        } else {
+            Err(CompileError::Unsupported { construct: feature.construct(), dialect: self.dialect.name() })
+        }
+    }
+
+    /// Whether values are being written inline (debug SQL or DDL).
+    pub fn inline_values(&self) -> bool {
+        self.inline_values
+    }
+
+    /// Write `expr`, counting its depth.
+    pub fn write_expr(&mut self, expr: &ast::Expr) -> Result<(), CompileError> {
+        // No `?` here: this frame is on the stack once per level.
+        if self.depth >= MAX_DEPTH {
+            return Err(CompileError::TooDeep { limit: MAX_DEPTH });
+        }
+        self.depth += 1;
+        let result = self.expr_inner(expr);
+        self.depth -= 1;
+        result
+    }
+
+    /// Write a comma-separated list of expressions.
+    pub fn write_expr_list(&mut self, exprs: &[ast::Expr]) -> Result<(), CompileError> {
+        for (i, e) in exprs.iter().enumerate() {
+            if i > 0 {
+                self.sql.push_str(", ");
+            }
+            self.write_expr(e)?;
+        }
+        Ok(())
+    }
+
+    /// Count one more level of nesting, failing past [`MAX_DEPTH`]. The
+    /// statement itself is level 0, so that a statement whose expressions
+    /// are each within the limit compiles.
+    fn enter(&mut self) -> Result<(), CompileError> {
+        if self.depth >= MAX_DEPTH {
+            return Err(CompileError::TooDeep { limit: MAX_DEPTH });
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
+    fn comma_separated<T>(
+        &mut self,
+        items: &[T],
+        mut each: impl FnMut(&mut Self, &T) -> Result<(), CompileError>,
+    ) -> Result<(), CompileError> {
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 {
+                self.sql.push_str(", ");
+            }
+            each(self, item)?;
+        }
+        Ok(())
+    }
+
+    fn ident_list(&mut self, idents: &[crate::Ident]) -> Result<(), CompileError> {
+        self.comma_separated(idents, |w, i| w.push_ident(i))
+    }
+
+    fn statement(&mut self, stmt: &Statement) -> Result<StatementKind, CompileError> {
+        match stmt {
+            Statement::Query(q) => self.top_query(q),
+            Statement::Insert(i) => self.insert(i).map(|()| StatementKind::Write),
+            Statement::Update(u) => self.update(u).map(|()| StatementKind::Write),
+            Statement::Delete(d) => self.delete(d).map(|()| StatementKind::Write),
+            Statement::CreateTable(c) => self.inline_ddl(|w| w.create_table(c)),
+            Statement::DropTable(d) => self.inline_ddl(|w| w.drop_table(d)),
+            Statement::CreateIndex(c) => self.inline_ddl(|w| w.create_index(c)),
+            Statement::DropIndex(d) => self.inline_ddl(|w| w.drop_index(d)),
+            Statement::Raw(r) => self.raw(r).map(|()| StatementKind::Unknown),
+        }
+    }
+
+    fn top_query(&mut self, q: &ast::Query) -> Result<StatementKind, CompileError> {
+        self.query(q)?;
+        Ok(if q.locking.is_empty() { StatementKind::Read } else { StatementKind::Write })
+    }
+
+    /// DDL cannot take parameters: its defaults and checks are written inline.
+    fn inline_ddl(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<(), CompileError>,
+    ) -> Result<StatementKind, CompileError> {
+        let saved = std::mem::replace(&mut self.inline_values, true);
+        let result = f(self);
+        self.inline_values = saved;
+        result.map(|()| StatementKind::Ddl)
+    }
+
+    fn finish(self, kind: StatementKind) -> Compiled {
+        Compiled { sql: self.sql, params: self.params, kind }
+    }
+}
+
+/// Compile `stmt` for `dialect`.
+pub fn compile(stmt: &Statement, dialect: &dyn Dialect) -> Result<Compiled, CompileError> {
+    let mut w = SqlWriter::new(dialect, false);
+    let kind = w.statement(stmt)?;
+    Ok(w.finish(kind))
+}
+
+/// Render `stmt` with its values inline, for logs only.
+pub fn to_debug_sql(stmt: &Statement, dialect: &dyn Dialect) -> Result<DebugSql, CompileError> {
+    let mut w = SqlWriter::new(dialect, true);
+    w.statement(stmt)?;
+    Ok(DebugSql(w.sql))
+}
+
+/// Compile with a custom walk (the typed builders' entry point).
+pub(crate) fn compile_with(
+    dialect: &dyn Dialect,
+    inline: bool,
+    walk: impl FnOnce(&mut SqlWriter<'_>) -> Result<StatementKind, CompileError>,
+) -> Result<Compiled, CompileError> {
+    let mut w = SqlWriter::new(dialect, inline);
+    let kind = walk(&mut w)?;
+    Ok(w.finish(kind))
+}
+
+/// Something that compiles to one SQL statement: the typed builders and
+/// [`ast::Statement`].
+pub trait Compile {
+    /// Walk `self` into `w`, returning what kind of statement it is.
+    fn write(&self, w: &mut SqlWriter<'_>) -> Result<StatementKind, CompileError>;
+
+    /// Compile for `dialect`: SQL text with placeholders, and the parameters.
+    fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled, CompileError> {
+        compile_with(dialect, false, |w| self.write(w))
+    }
+
+    /// Render with values inline, for logs only (never executed).
+    fn to_debug_sql(&self, dialect: &dyn Dialect) -> Result<DebugSql, CompileError> {
+        compile_with(dialect, true, |w| self.write(w)).map(|c| DebugSql(c.sql))
+    }
+
+    /// Compile into statements that each bind at most `max_params`
+    /// parameters. Only multi-row inserts split; anything else over the
+    /// limit is an error here rather than a protocol error later.
+    fn compile_chunks(&self, dialect: &dyn Dialect, max_params: usize) -> Result<Vec<Compiled>, CompileError> {
+        let compiled = self.compile(dialect)?;
+        check_param_count(&compiled, max_params)?;
+        Ok(vec![compiled])
+    }
+}
+
+/// Refuse a statement with more parameters than the driver can bind.
+pub(crate) fn check_param_count(compiled: &Compiled, max_params: usize) -> Result<(), CompileError> {
+    if compiled.params.len() > max_params {
+        return Err(CompileError::invalid(format!(
+            "the statement binds {} parameters, over the database's limit of {max_params}",
+            compiled.params.len()
+        )));
+    }
+    Ok(())
+}
+
+impl Compile for Statement {
+    fn write(&self, w: &mut SqlWriter<'_>) -> Result<StatementKind, CompileError> {
+        w.statement(self)
+    }
+}

@@ -1,0 +1,190 @@
+//! Raw SQL fragments: the `:name` lexer.
+//!
+//! The scanner copies the text verbatim, except that each `:name` outside
+//! string literals, quoted identifiers, comments and dollar-quoted strings
+//! becomes a placeholder bound to the named value (`::` casts and `\:` are
+//! left alone, the latter written as `:`). Positional placeholders the
+//! database would bind by itself (`$1`, `?`; on SQLite also `@name`,
+//! `$name`, and an escaped `\:name`, which SQLite reads as its own named
+//! parameter) are refused, since Quarry numbers parameters itself. SQL text
+//! with a NUL is refused: SQLite would stop reading at it.
+
+use crate::ast::RawSql;
+use crate::dialect::Feature;
+
+use super::{CompileError, SqlWriter};
+
+fn is_name_start(b: u8) -> bool {
+    b.is_ascii_alphabetic() || b == b'_'
+}
+
+fn is_name_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// The end (exclusive) of the quoted run starting at `start` (which holds
+/// `quote`), where a doubled quote stands for itself and, when
+/// `backslash_escapes`, `\x` is one escaped character. An unterminated run
+/// extends to the end of the text.
+fn quoted_end(bytes: &[u8], start: usize, quote: u8, backslash_escapes: bool) -> usize {
+    let mut i = start + 1;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' if backslash_escapes => i += 2,
+            b if b == quote => {
+                if bytes.get(i + 1) == Some(&quote) {
+                    i += 2;
+                } else {
+                    return i + 1;
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    bytes.len()
+}
+
+/// The end of a `/* ... */` comment starting at `start`, counting nesting
+/// as PostgreSQL does when `nested` (SQLite ends it at the first `*/`).
+fn block_comment_end(bytes: &[u8], start: usize, nested: bool) -> usize {
+    let mut depth = 0_usize;
+    let mut i = start;
+    while i + 1 < bytes.len() {
+        match (bytes[i], bytes[i + 1]) {
+            (b'/', b'*') if nested || depth == 0 => {
+                depth += 1;
+                i += 2;
+            }
+            (b'*', b'/') => {
+                depth -= 1;
+                i += 2;
+                if depth == 0 {
+                    return i;
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    bytes.len()
+}
+
+/// If a dollar quote (`$$` or `$tag$`) starts at `start`, the end of the
+/// quoted string.
+fn dollar_quote_end(text: &str, start: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut i = start + 1;
+    if i < bytes.len() && is_name_start(bytes[i]) {
+        while i < bytes.len() && is_name_char(bytes[i]) {
+            i += 1;
+        }
+    }
+    if bytes.get(i) != Some(&b'$') {
+        return None;
+    }
+    let tag = &text[start..=i];
+    let body = i + 1;
+    Some(text[body..].find(tag).map_or(text.len(), |pos| body + pos + tag.len()))
+}
+
+/// The length of a positional or database-named placeholder at `at`, if one
+/// starts there: `$1` anywhere, `?`, `?1`, `@name` and `$name` on databases
+/// without dollar quoting (SQLite binds those itself).
+fn placeholder_len(bytes: &[u8], at: usize, dollar_quotes: bool) -> Option<usize> {
+    let next = bytes.get(at + 1).copied();
+    let run = |from: usize, pred: fn(u8) -> bool| bytes[from..].iter().take_while(|b| pred(**b)).count();
+    match bytes[at] {
+        b'$' if next.is_some_and(|b| b.is_ascii_digit()) => Some(1 + run(at + 1, |b| b.is_ascii_digit())),
+        b'$' | b'@' if !dollar_quotes && next.is_some_and(is_name_start) => Some(1 + run(at + 1, is_name_char)),
+        b'?' if !dollar_quotes => Some(1 + run(at + 1, |b| b.is_ascii_digit())),
+        _ => None,
+    }
+}
+
+impl SqlWriter<'_> {
+    pub(crate) fn raw(&mut self, raw: &RawSql) -> Result<(), CompileError> {
+        let text: &str = &raw.sql;
+        if text.contains('\0') {
+            // SQLite stops reading SQL text at a NUL: what follows would be
+            // silently dropped (an UPDATE would lose its WHERE).
+            return Err(CompileError::invalid("raw SQL contains a NUL character"));
+        }
+        let bytes = text.as_bytes();
+        let dollar_quotes = self.dialect.supports(Feature::DollarQuotes);
+        let nested_comments = self.dialect.supports(Feature::NestedComments);
+        // The placeholder number each bind got, so a repeated :name reuses it.
+        let mut placeholders: Vec<Option<usize>> = vec![None; raw.binds.len()];
+        let mut copied = 0; // bytes of `text` already written
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            let prev_is_name = i > 0 && is_name_char(bytes[i - 1]);
+            match b {
+                b'\'' => {
+                    let escapes =
+                        i > 0 && matches!(bytes[i - 1], b'E' | b'e') && !(i > 1 && is_name_char(bytes[i - 2]));
+                    i = quoted_end(bytes, i, b'\'', escapes);
+                }
+                b'"' | b'`' => i = quoted_end(bytes, i, b, false),
+                b'-' if bytes.get(i + 1) == Some(&b'-') => {
+                    i = text[i..].find('\n').map_or(bytes.len(), |p| i + p + 1);
+                }
+                b'/' if bytes.get(i + 1) == Some(&b'*') => i = block_comment_end(bytes, i, nested_comments),
+                b'$' if dollar_quotes && !prev_is_name => match dollar_quote_end(text, i) {
+                    Some(end) => i = end,
+                    None => {
+                        if let Some(len) = placeholder_len(bytes, i, dollar_quotes) {
+                            return Err(CompileError::PositionalPlaceholder {
+                                placeholder: text[i..i + len].to_owned(),
+                            });
+                        }
+                        i += 1;
+                    }
+                },
+                b'\\' if bytes.get(i + 1) == Some(&b':') => {
+                    if !dollar_quotes && bytes.get(i + 2).is_some_and(|n| is_name_start(*n)) {
+                        // Where the database binds `:name` itself (SQLite),
+                        // the unescaped text would be a parameter that
+                        // Quarry never binds.
+                        let len = 1 + bytes[i + 2..].iter().take_while(|b| is_name_char(**b)).count();
+                        return Err(CompileError::PositionalPlaceholder {
+                            placeholder: text[i + 1..i + 1 + len].to_owned(),
+                        });
+                    }
+                    self.sql.push_str(&text[copied..i]);
+                    copied = i + 1; // drop the backslash, keep the colon
+                    i += 2;
+                }
+                b':' if bytes.get(i + 1) == Some(&b':') => i += 2,
+                b':' if bytes.get(i + 1).is_some_and(|n| is_name_start(*n)) => {
+                    let end = i + 1 + bytes[i + 1..].iter().take_while(|b| is_name_char(**b)).count();
+                    let name = &text[i + 1..end];
+                    let Some(slot) = raw.binds.iter().position(|(n, _)| n == name) else {
+                        return Err(CompileError::MissingBind { name: name.to_owned() });
+                    };
+                    self.sql.push_str(&text[copied..i]);
+                    match placeholders[slot] {
+                        Some(index) if !self.inline_values => self.dialect.write_placeholder(index, &mut self.sql),
+                        _ => {
+                            self.push_value(&raw.binds[slot].1)?;
+                            placeholders[slot] = Some(self.params.len());
+                        }
+                    }
+                    copied = end;
+                    i = end;
+                }
+                b'$' | b'?' | b'@' if !prev_is_name => {
+                    if let Some(len) = placeholder_len(bytes, i, dollar_quotes) {
+                        return Err(CompileError::PositionalPlaceholder { placeholder: text[i..i + len].to_owned() });
+                    }
+                    i += 1;
+                }
+                _ => i += 1,
+            }
+        }
+        self.sql.push_str(&text[copied..]);
+        if let Some(slot) = placeholders.iter().position(Option::is_none) {
+            return Err(CompileError::UnusedBind { name: raw.binds[slot].0.to_string() });
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,125 @@
+//! Typed columns of statically declared tables.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use super::{Expr, IntoExpr, SqlType};
+use crate::ast::{self, ColumnRef, TableName};
+use crate::ident::Ident;
+
+/// A column of a table declared with [`table!`](crate::table), holding
+/// values of Rust type `T` (`Option<T>` for a nullable column).
+///
+/// Columns are `Copy` and made of `&'static str` names, so using one in a
+/// query allocates nothing. Their expression methods come from
+/// [`ExprMethods`](super::ExprMethods) and friends.
+pub struct Column<T> {
+    schema: Option<&'static str>,
+    table: &'static str,
+    name: &'static str,
+    /// Whether schema, table and name are plain identifiers (see
+    /// [`Ident::is_plain`]), computed once, at compile time for `table!` tables.
+    plain: [bool; 3],
+    _type: PhantomData<fn() -> T>,
+}
+
+impl<T> Column<T> {
+    /// A column `name` of `table` (an alias, or the table's name), in `schema`.
+    pub const fn new(schema: Option<&'static str>, table: &'static str, name: &'static str) -> Self {
+        let schema_plain = match schema {
+            Some(s) => crate::ident::is_plain(s),
+            None => true,
+        };
+        Column {
+            schema,
+            table,
+            name,
+            plain: [schema_plain, crate::ident::is_plain(table), crate::ident::is_plain(name)],
+            _type: PhantomData,
+        }
+    }
+
+    /// The column's name.
+    pub const fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The table (or alias) name qualifying the column.
+    pub const fn table_name(&self) -> &'static str {
+        self.table
+    }
+
+    /// The column's name as an [`Ident`].
+    pub const fn ident(&self) -> Ident {
+        Ident::new_static_known(self.name, self.plain[2])
+    }
+
+    /// The qualified column reference.
+    pub fn column_ref(&self) -> ColumnRef {
+        let schema = self.schema.map(|s| Ident::new_static_known(s, self.plain[0]));
+        ColumnRef {
+            table: Some(TableName { schema, name: Ident::new_static_known(self.table, self.plain[1]) }),
+            name: self.ident(),
+        }
+    }
+
+    /// The column as an expression.
+    pub fn expr(self) -> Expr<T> {
+        Expr::from_node(ast::Expr::Column(self.column_ref()))
+    }
+}
+
+impl<T: SqlType> Column<T> {
+    /// `"column" = value`, for `INSERT` values and `UPDATE ... SET`.
+    pub fn set(self, value: impl IntoExpr<T::Base>) -> ColumnValue {
+        let value = value.into_expr();
+        ColumnValue {
+            depth: value.depth(),
+            assignment: ast::Assignment { column: self.ident(), value: value.into_node() },
+        }
+    }
+
+    /// `excluded."column"`: the value an `INSERT ... ON CONFLICT DO UPDATE`
+    /// tried to insert.
+    pub fn excluded(self) -> Expr<T> {
+        Expr::from_node(ast::Expr::Excluded(self.ident()))
+    }
+}
+
+impl<T> Clone for Column<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Column<T> {}
+
+impl<T> fmt::Debug for Column<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Column({}.{})", self.table, self.name)
+    }
+}
+
+/// A column and the value it is set to: one row value of an `INSERT`, or
+/// one assignment of `UPDATE ... SET`. Made by [`Column::set`].
+#[derive(Debug, Clone)]
+pub struct ColumnValue {
+    pub(crate) assignment: ast::Assignment,
+    pub(crate) depth: u32,
+}
+
+impl ColumnValue {
+    /// An assignment to a column named at run time, untyped.
+    pub fn untyped(column: impl Into<Ident>, value: impl IntoExpr<super::Any>) -> Self {
+        let value = value.into_expr();
+        ColumnValue {
+            depth: value.depth(),
+            assignment: ast::Assignment { column: column.into(), value: value.into_node() },
+        }
+    }
+
+    /// The plain assignment.
+    pub fn into_assignment(self) -> ast::Assignment {
+        self.assignment
+    }
+}

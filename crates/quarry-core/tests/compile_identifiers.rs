@@ -1,0 +1,160 @@
+//! Identifiers: always quoted with `"` doubled, static or run-time; names a
+//! database cannot hold exactly are refused.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test helpers panic on failure, as tests do")]
+
+mod common;
+
+use common::*;
+use quarry_core::CompileError;
+use quarry_core::prelude::*;
+use quarry_core::schema::{ColumnDef, ColumnType, TableDef};
+
+quarry_core::table! {
+    /// A declared table whose names need quoting.
+    pub struct Odd("we\"ird; DROP TABLE x; --") {
+        id: i64 [primary_key],
+        select_: String as "select",
+        quoted: String as "a\"b\"\"c",
+    }
+}
+
+#[test]
+fn static_identifiers_are_quoted_and_escaped() {
+    let o = Odd::table();
+    let q = select((o.select_, o.quoted)).from(o).filter(o.id.eq(1_i64));
+    check_same_params(
+        &q,
+        r#"SELECT "we""ird; DROP TABLE x; --"."select", "we""ird; DROP TABLE x; --"."a""b""""c" FROM "we""ird; DROP TABLE x; --" WHERE "we""ird; DROP TABLE x; --"."id" = $1"#,
+        r#"SELECT "we""ird; DROP TABLE x; --"."select", "we""ird; DROP TABLE x; --"."a""b""""c" FROM "we""ird; DROP TABLE x; --" WHERE "we""ird; DROP TABLE x; --"."id" = ?1"#,
+        &[Value::I64(1)],
+    );
+    let alias = Odd::alias("o\"");
+    let q = select(alias.select_.label("l\"")).from(alias);
+    check_same_params(
+        &q,
+        r#"SELECT "o"""."select" AS "l""" FROM "we""ird; DROP TABLE x; --" AS "o""""#,
+        r#"SELECT "o"""."select" AS "l""" FROM "we""ird; DROP TABLE x; --" AS "o""""#,
+        &[],
+    );
+    // SQLite creates and queries it.
+    let conn = rusqlite::Connection::open_in_memory().unwrap();
+    conn.execute(&lite(&create_table(o)).sql, []).unwrap();
+    conn.prepare(&lite(&q).sql).unwrap();
+}
+
+#[test]
+fn runtime_identifiers_are_quoted_and_escaped() {
+    let t = TableDef::builder(String::from("t\"1"))
+        .column(ColumnDef::new(String::from("c\"\""), ColumnType::Text))
+        .build()
+        .unwrap();
+    let c = t.column("c\"\"").unwrap();
+    let q = select(c.clone()).from(&t).filter(c.eq("v"));
+    check_same_params(
+        &q,
+        r#"SELECT "t""1"."c""""" FROM "t""1" WHERE "t""1"."c""""" = $1"#,
+        r#"SELECT "t""1"."c""""" FROM "t""1" WHERE "t""1"."c""""" = ?1"#,
+        &[t_("v")],
+    );
+    check_same_params(
+        &create_table(t),
+        r#"CREATE TABLE "t""1" ("c""""" TEXT NOT NULL)"#,
+        r#"CREATE TABLE "t""1" ("c""""" TEXT NOT NULL)"#,
+        &[],
+    );
+    let n = table_named(String::from("n\"t")).alias(String::from("a\"l"));
+    let q = select((col(String::from("x\"y")), n.col::<i64>("z\""))).from(&n);
+    check_same_params(
+        &q,
+        r#"SELECT "x""y", "a""l"."z""" FROM "n""t" AS "a""l""#,
+        r#"SELECT "x""y", "a""l"."z""" FROM "n""t" AS "a""l""#,
+        &[],
+    );
+    let q = select(col("c")).from(table_named("t").in_schema("s\"c"));
+    check_same_params(&q, r#"SELECT "c" FROM "s""c"."t""#, r#"SELECT "c" FROM "s""c"."t""#, &[]);
+}
+
+fn t_(s: &str) -> Value {
+    Value::from(s)
+}
+
+#[track_caller]
+fn invalid_on(q: &impl Compile, dialect: &dyn Dialect) -> String {
+    match q.compile(dialect) {
+        Err(CompileError::InvalidIdentifier { reason, dialect: d, .. }) => {
+            assert_eq!(d, dialect.name());
+            reason
+        }
+        other => panic!("expected InvalidIdentifier on {}, got {other:?}", dialect.name()),
+    }
+}
+
+#[test]
+fn empty_and_nul_identifiers_are_refused_on_both() {
+    for name in ["", "a\0b", "\0"] {
+        let q = select(col(String::from(name))).from(table_named("t"));
+        for d in [&Postgres as &dyn Dialect, &Sqlite] {
+            let reason = invalid_on(&q, d);
+            assert!(reason.contains(if name.is_empty() { "empty" } else { "NUL" }), "{reason}");
+        }
+        let q = select(col("c")).from(table_named(String::from(name)));
+        invalid_on(&q, &Postgres);
+        invalid_on(&q, &Sqlite);
+        let q = select(col("c").label(String::from(name))).from(table_named("t"));
+        invalid_on(&q, &Postgres);
+        invalid_on(&q, &Sqlite);
+    }
+}
+
+#[test]
+fn long_identifiers() {
+    let n63 = "a".repeat(63);
+    let n64 = "a".repeat(64);
+    let q63 = select(col(n63.clone())).from(table_named("t"));
+    assert_eq!(pg(&q63).sql, format!(r#"SELECT "{n63}" FROM "t""#));
+    let q64 = select(col(n64.clone())).from(table_named("t"));
+    let reason = invalid_on(&q64, &Postgres);
+    assert!(reason.contains("64 bytes"), "{reason}");
+    assert_eq!(lite(&q64).sql, format!(r#"SELECT "{n64}" FROM "t""#));
+    // The limit counts bytes, not characters: 32 two-byte characters.
+    let wide = "é".repeat(32);
+    invalid_on(&select(col(wide.clone())).from(table_named("t")), &Postgres);
+    assert!(lite(&select(col(wide)).from(table_named("t"))).sql.contains('é'));
+    // Quotes count as they are written in the name, not doubled.
+    let quotes = "\"".repeat(63);
+    assert!(pg(&select(col(quotes)).from(table_named("t"))).sql.contains(&"\"".repeat(126)));
+}
+
+/// PostgreSQL would truncate both names to the same 63 bytes, so two
+/// distinct columns would collide: both are refused rather than merged.
+#[test]
+fn names_sharing_63_bytes_are_refused_not_merged() {
+    let prefix = "x".repeat(63);
+    let a = format!("{prefix}a");
+    let b = format!("{prefix}b");
+    let t = TableDef::builder("t")
+        .column(ColumnDef::new(a.clone(), ColumnType::Text))
+        .column(ColumnDef::new(b.clone(), ColumnType::Text))
+        .build()
+        .unwrap();
+    invalid_on(&create_table(t.clone()), &Postgres);
+    let q = select((col(a.clone()), col(b.clone()))).from(&t);
+    invalid_on(&q, &Postgres);
+    // SQLite keeps both exactly, as two columns.
+    let conn = rusqlite::Connection::open_in_memory().unwrap();
+    conn.execute(&lite(&create_table(t)).sql, []).unwrap();
+    let stmt = conn.prepare(&lite(&q).sql).unwrap();
+    assert_eq!(stmt.column_names(), [a.as_str(), b.as_str()]);
+}
+
+#[test]
+fn quoting_is_injective() {
+    // Distinct names give distinct quoted tokens, even names that look
+    // already quoted.
+    let names = ["a", "\"a\"", "a\"", "\"a", "\"\"a\"\"", "a b", "A"];
+    let mut seen = std::collections::HashSet::new();
+    for n in names {
+        let sql = pg(&select(col(n)).from(table_named("t"))).sql;
+        assert!(seen.insert(sql.clone()), "{n:?} collides: {sql}");
+    }
+}

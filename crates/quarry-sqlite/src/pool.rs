@@ -1,0 +1,262 @@
+//! The pool: one writer connection and a pool of readers, each managed by
+//! deadpool.
+//!
+//! SQLite lets one connection write at a time. Rather than let many
+//! connections race for the write lock (and fail with "database is locked"
+//! when a read transaction tries to upgrade, which no busy timeout can fix),
+//! the pool has exactly one writer: writes and write transactions queue for
+//! it, reads run on the readers concurrently (WAL lets them read while the
+//! writer writes).
+
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use deadpool::managed::{self, Metrics, Object, PoolError, RecycleError, RecycleResult, TimeoutType, Timeouts};
+use quarry_core::{Dialect, Error, ErrorKind, Pool, PoolConfig, PoolStatus, QueueMode, Sqlite};
+
+use crate::connection::SqliteConnection;
+use crate::run;
+use crate::url::{self, Location, SqliteOptions};
+use crate::worker::{PooledConn, Role};
+
+/// Creates and recycles connections of one role.
+#[derive(Debug)]
+pub(crate) struct ConnManager {
+    options: SqliteOptions,
+    role: Role,
+    config: PoolConfig,
+    last_error: Mutex<Option<String>>,
+    /// `SQLITE_LIMIT_VARIABLE_NUMBER`, read from the first connection.
+    max_params: OnceLock<usize>,
+}
+
+impl ConnManager {
+    fn last_error(&self) -> Option<String> {
+        self.last_error.lock().ok().and_then(|e| e.clone())
+    }
+}
+
+impl managed::Manager for ConnManager {
+    type Type = PooledConn;
+    type Error = Error;
+
+    async fn create(&self) -> Result<PooledConn, Error> {
+        match PooledConn::open(&self.options, self.role, self.config.statement_cache_capacity).await {
+            Ok((conn, max_params)) => {
+                self.max_params.get_or_init(|| max_params);
+                Ok(conn)
+            }
+            Err(e) => {
+                if let Ok(mut last) = self.last_error.lock() {
+                    *last = Some(e.to_string());
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Before a connection is handed out again: it must not be broken or
+    /// abandoned mid-operation, must be within its lifetime and idle time,
+    /// and must not be inside a transaction (rolled back here if it is).
+    async fn recycle(&self, conn: &mut PooledConn, metrics: &Metrics) -> RecycleResult<Error> {
+        conn.settle().await.map_err(RecycleError::Backend)?;
+        if self.config.max_lifetime.is_some_and(|max| metrics.age() > max) {
+            return Err(RecycleError::message("connection is older than max_lifetime"));
+        }
+        if self.config.idle_timeout.is_some_and(|idle| conn.returned_at.elapsed() > idle) {
+            return Err(RecycleError::message("connection was idle longer than idle_timeout"));
+        }
+        if conn.maybe_in_transaction {
+            conn.run(run::rollback).await?;
+            conn.maybe_in_transaction = false;
+        }
+        if self.config.verify_on_checkout {
+            conn.run(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(crate::error::map)).await?;
+        }
+        Ok(())
+    }
+}
+
+type ConnPool = managed::Pool<ConnManager>;
+
+/// A pool of SQLite connections: one writer and `max_size` readers.
+///
+/// `sqlite::memory:` is one in-memory database per pool, shared by all its
+/// connections and kept alive by a connection the pool holds until it is
+/// dropped.
+#[derive(Clone, Debug)]
+pub struct SqlitePool {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    readers: ConnPool,
+    writer: ConnPool,
+    /// Holds an in-memory database open; never used.
+    _keeper: Option<PooledConn>,
+    config: PoolConfig,
+    busy_timeout: Duration,
+    max_params: usize,
+}
+
+fn build_pool(
+    manager: ConnManager,
+    max_size: usize,
+    config: &PoolConfig,
+    wait: Option<Duration>,
+) -> Result<ConnPool, Error> {
+    let queue_mode = match config.queue_mode {
+        QueueMode::Lifo => managed::QueueMode::Lifo,
+        QueueMode::Fifo => managed::QueueMode::Fifo,
+    };
+    ConnPool::builder(manager)
+        .max_size(max_size)
+        .queue_mode(queue_mode)
+        .timeouts(Timeouts { wait, create: Some(config.connect_timeout), recycle: Some(config.recycle_timeout) })
+        .runtime(deadpool::Runtime::Tokio1)
+        .build()
+        .map_err(|e| Error::new(ErrorKind::Config, format!("building the SQLite pool: {e}")))
+}
+
+impl SqlitePool {
+    /// Open a pool on `url`: `sqlite::memory:`, `sqlite://relative/path.db`,
+    /// `sqlite:///absolute/path.db`, with `?mode=ro|rw|rwc` (default `rwc`),
+    /// `busy_timeout=<ms>` (default 5000) and `synchronous=off|normal|full`
+    /// (default `full`).
+    ///
+    /// The writer connection is opened at once, so that a missing file (with
+    /// `mode=rw`), a file that is not a database, or a database that cannot be
+    /// switched to WAL fails here.
+    pub async fn connect(url: &str, config: PoolConfig) -> Result<SqlitePool, Error> {
+        let options = url::parse(url)?;
+        let keeper = match options.location {
+            Location::Memory(_) => Some(PooledConn::open(&options, Role::Keeper, 0).await?.0),
+            Location::File(_) => None,
+        };
+        let manager = |role| ConnManager {
+            options: options.clone(),
+            role,
+            config: config.clone(),
+            last_error: Mutex::new(None),
+            max_params: OnceLock::new(),
+        };
+        let writer = build_pool(manager(Role::Writer), 1, &config, Some(options.busy_timeout))?;
+        // No wait timeout of deadpool's own for readers: `checkout_reader`
+        // bounds the whole checkout by `acquire_timeout`, and a second timer
+        // cost a timer-wheel registration on every contended checkout.
+        let readers = build_pool(manager(Role::Reader), config.max_size.max(1), &config, None)?;
+        // Open the writer now: it fails fast on a bad file and sets WAL mode
+        // before any reader opens.
+        let first =
+            writer.get().await.map_err(|e| pool_error(e, &writer, "write connection", config.connect_timeout))?;
+        release(first);
+        let max_params = writer.manager().max_params.get().copied().unwrap_or(999);
+        Ok(SqlitePool {
+            inner: Arc::new(Inner {
+                readers,
+                writer,
+                _keeper: keeper,
+                busy_timeout: options.busy_timeout,
+                config,
+                max_params,
+            }),
+        })
+    }
+
+    /// The most parameters one statement may bind (SQLite's
+    /// `SQLITE_LIMIT_VARIABLE_NUMBER`).
+    pub fn max_params(&self) -> usize {
+        self.inner.max_params
+    }
+
+    /// Check out a reader, within the acquire timeout.
+    pub(crate) async fn checkout_reader(&self) -> Result<Object<ConnManager>, Error> {
+        let wait = self.inner.config.acquire_timeout;
+        match tokio::time::timeout(wait, self.inner.readers.get()).await {
+            Ok(result) => result.map_err(|e| pool_error(e, &self.inner.readers, "reader connection", wait)),
+            Err(_) => Err(timeout_error(TimeoutType::Wait, &self.inner.readers, "reader connection", wait)),
+        }
+    }
+
+    /// Check out the writer, waiting at most the busy timeout for the
+    /// transaction that holds it, as SQLite's own busy handler would.
+    pub(crate) async fn checkout_writer(&self) -> Result<Object<ConnManager>, Error> {
+        let wait = self.inner.busy_timeout.max(Duration::from_millis(1));
+        let deadline = wait + self.inner.config.connect_timeout + self.inner.config.recycle_timeout;
+        match tokio::time::timeout(deadline, self.inner.writer.get()).await {
+            Ok(Ok(conn)) => Ok(conn),
+            Ok(Err(PoolError::Timeout(TimeoutType::Wait))) | Err(_) => Err(Error::new(
+                ErrorKind::Busy,
+                format!(
+                    "waited {} ms for the write connection, which another transaction holds (busy_timeout)",
+                    wait.as_millis()
+                ),
+            )),
+            Ok(Err(e)) => Err(pool_error(e, &self.inner.writer, "write connection", wait)),
+        }
+    }
+}
+
+fn timeout_error(phase: TimeoutType, pool: &ConnPool, what: &str, wait: Duration) -> Error {
+    let doing = match phase {
+        TimeoutType::Wait => "waiting for a free slot",
+        TimeoutType::Create => "opening a connection",
+        TimeoutType::Recycle => "checking a returned connection",
+    };
+    let mut message = format!("no {what} within {} ms ({doing})", wait.as_millis());
+    if let Some(last) = pool.manager().last_error() {
+        message.push_str(&format!("; last connection error: {last}"));
+    }
+    Error::new(ErrorKind::PoolTimeout, message)
+}
+
+fn pool_error(e: PoolError<Error>, pool: &ConnPool, what: &str, wait: Duration) -> Error {
+    match e {
+        PoolError::Backend(e) => e,
+        PoolError::Timeout(phase) => timeout_error(phase, pool, what, wait),
+        PoolError::Closed => Error::new(ErrorKind::PoolClosed, "the pool is closed"),
+        PoolError::NoRuntimeSpecified => Error::new(ErrorKind::Config, "the pool has no async runtime"),
+        PoolError::PostCreateHook(e) => Error::new(ErrorKind::Config, format!("a pool hook failed: {e}")),
+    }
+}
+
+/// Return `conn` to its pool, noting when, for the idle timeout.
+pub(crate) fn release(mut conn: Object<ConnManager>) {
+    conn.returned_at = Instant::now();
+    drop(conn);
+}
+
+/// Remove `conn` from its pool for good (it is closed when dropped).
+pub(crate) fn discard(conn: Object<ConnManager>) {
+    conn.interrupt();
+    drop(Object::take(conn));
+}
+
+impl Pool for SqlitePool {
+    type Connection = SqliteConnection;
+
+    async fn acquire(&self) -> Result<SqliteConnection, Error> {
+        let reader = self.checkout_reader().await?;
+        Ok(SqliteConnection::new(self.clone(), reader))
+    }
+
+    fn status(&self) -> PoolStatus {
+        let (r, w) = (self.inner.readers.status(), self.inner.writer.status());
+        PoolStatus {
+            max_size: r.max_size + w.max_size,
+            size: r.size + w.size,
+            available: r.available + w.available,
+            waiting: r.waiting + w.waiting,
+        }
+    }
+
+    fn close(&self) {
+        self.inner.readers.close();
+        self.inner.writer.close();
+    }
+
+    fn dialect(&self) -> &'static dyn Dialect {
+        &Sqlite
+    }
+}

@@ -1,0 +1,1 @@
+//! Quarry's conformance suite lives in this crate's tests/ directory.
