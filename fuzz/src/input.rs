@@ -78,20 +78,11 @@ pub struct Input<'a> {
     /// Appended to every identifier made at run time (the quoting check
     /// builds the same tree twice, the second time with a suffix).
     suffix: &'static str,
-    /// Leave out the trees that trigger known, reported bugs
-    /// ([`KNOWN_COMPILE_AST_BUG`]), so that fuzzing goes on past them.
-    avoid_known_bugs: bool,
 }
 
 impl<'a> Input<'a> {
     pub fn new(data: &'a [u8], suffix: &'static str) -> Self {
-        Input { data, pos: 0, suffix, avoid_known_bugs: true }
-    }
-
-    /// Decode every tree, including those of known bugs.
-    pub fn strict(mut self) -> Self {
-        self.avoid_known_bugs = false;
-        self
+        Input { data, pos: 0, suffix }
     }
 
     pub fn done(&self) -> bool {
@@ -244,11 +235,7 @@ impl<'a> Input<'a> {
             5 => E::Excluded(self.ident()),
             6 => {
                 let op = if self.bool() { UnaryOp::Not } else { UnaryOp::Neg };
-                let operand = self.boxed(d);
-                if op == UnaryOp::Neg && self.avoid_known_bugs && is_negative_number(&operand) {
-                    return *operand;
-                }
-                E::Unary { op, expr: operand }
+                E::Unary { op, expr: self.boxed(d) }
             }
             7 => {
                 const OPS: [BinaryOp; 14] = [
@@ -606,29 +593,5 @@ impl<'a> Input<'a> {
             }),
             _ => Statement::Query(self.query(d)),
         }
-    }
-}
-
-/// A known bug, reported and not fixed yet: `-` applied to a negative
-/// number written inline (debug SQL; DDL defaults, `CHECK` constraints and
-/// index predicates, whose literals are always inline) is written `--5`,
-/// which starts a comment running to the end of the line; a later text
-/// literal holding a newline then ends the comment, and the rest of that
-/// literal is read as SQL. The tolerant decoder leaves such trees out;
-/// `fuzz/known/compile_ast/` holds an input that still fails
-/// [`crate::compile_ast_strict`].
-pub const KNOWN_COMPILE_AST_BUG: &str = "`-` before an inline negative number is written `--`, a comment";
-
-fn is_negative_number(e: &ast::Expr) -> bool {
-    match e {
-        ast::Expr::Value(v) | ast::Expr::TypedValue { value: v, .. } => match v {
-            Value::I16(n) => *n < 0,
-            Value::I32(n) => *n < 0,
-            Value::I64(n) => *n < 0,
-            Value::F32(f) => f.is_sign_negative(),
-            Value::F64(f) => f.is_sign_negative(),
-            _ => false,
-        },
-        _ => false,
     }
 }

@@ -75,66 +75,13 @@ fn sqlparser_binds(sql: &str, parser: &dyn ParserDialect) -> Option<Vec<String>>
     Some(names)
 }
 
-/// Known bugs of the `:name` lexer, reported and not fixed yet: the
-/// [`target_text_binds`] oracle tolerates each (only where its pattern is in
-/// the text) so that fuzzing goes on past it. `fuzz/known/text_binds/`
-/// holds an input reproducing each, which `fuzz_replay.rs` checks still
-/// fails [`text_binds_strict`]: a fix makes that test fail, so that the
-/// entry is removed here.
-pub fn known_text_binds_bug(sql: &str, dialect: &dyn Dialect) -> Option<&'static str> {
-    if dialect.name() == "SQLite" && sql.contains('[') {
-        return Some("SQLite quotes identifiers with [brackets]: the lexer binds a :name inside them");
-    }
-    if dialect.name() == "SQLite" && (sql.contains("E'") || sql.contains("e'")) {
-        return Some("E'...' has backslash escapes on PostgreSQL only: on SQLite the lexer reads them too");
-    }
-    if dialect.name() == "PostgreSQL" && sql.contains("--") && sql.contains('\r') {
-        return Some("PostgreSQL ends a `--` comment at a carriage return too; the lexer only at a line feed");
-    }
-    let b = sql.as_bytes();
-    let tag_at = |i: usize| {
-        let tag = b[i + 1..].iter().take_while(|c| c.is_ascii_alphanumeric() || **c == b'_').count();
-        b.get(i + 1 + tag) == Some(&b'$')
-    };
-    let attached =
-        |i: usize| i > 0 && (b[i - 1].is_ascii_alphanumeric() || matches!(b[i - 1], b'_' | b'$') || b[i - 1] >= 0x80);
-    if dialect.name() == "PostgreSQL" && (0..b.len()).any(|i| b[i] == b'$' && attached(i) && tag_at(i)) {
-        return Some(
-            "whether `$` starts a dollar quote: the lexer decides by the byte before it, PostgreSQL by the token \
-             (a string after a number: `6$t$ :x $t$`; part of an identifier holding `$` or non-ASCII letters: \
-             `a$$b`, `é$x$`)",
-        );
-    }
-    if dialect.name() == "PostgreSQL"
-        && (1..b.len()).any(|i| {
-            matches!(b[i], b'E' | b'e') && (b[i - 1] == b'$' || b[i - 1] >= 0x80) && b.get(i + 1) == Some(&b'\'')
-        })
-    {
-        return Some(
-            "`a$E'...'` and `éE'...'` are an identifier and a plain string on PostgreSQL (identifiers may hold \
-             `$` and non-ASCII letters): the lexer reads an E'' string",
-        );
-    }
-    None
-}
-
-/// [`target_text_binds`] without tolerating [`known_text_binds_bug`].
-pub fn text_binds_strict(data: &[u8]) {
-    text_binds(data, true);
-}
-
-/// The `:name` lexer of `text()` against sqlparser's tokenizer, tolerating [`known_text_binds_bug`].
-pub fn target_text_binds(data: &[u8]) {
-    text_binds(data, false);
-}
-
 /// The `:name` lexer of `text()` against sqlparser's tokenizer: the names
 /// the tokenizer sees as bind sites are bound (each to a marker value), and
 /// the lexer must bind exactly those, in the same places; the debug SQL,
 /// with the markers turned back into `:name`, is the text given. Where the
 /// tokenizer cannot read the text, every `:name` is bound and refusals
 /// (unused binds) are accepted.
-fn text_binds(data: &[u8], strict: bool) {
+pub fn target_text_binds(data: &[u8]) {
     let Ok(sql) = std::str::from_utf8(data) else { return };
     if sql.contains('\u{E000}') {
         return;
@@ -145,7 +92,6 @@ fn text_binds(data: &[u8], strict: bool) {
         // quotes everywhere (never binding inside them, the safe side): no
         // comparison for PostgreSQL texts with one.
         let comparable = !(dialect.name() == "PostgreSQL" && sql.contains('`'));
-        let known_bug = if strict { None } else { known_text_binds_bug(sql, dialect) };
         let expected = if comparable { sqlparser_binds(sql, parser) } else { None };
         let mut names: Vec<String> = Vec::new();
         let candidates = match &expected {
@@ -168,7 +114,7 @@ fn text_binds(data: &[u8], strict: bool) {
             Err(CompileError::PositionalPlaceholder { .. } | CompileError::Invalid { .. }) => continue,
             Err(e @ (CompileError::UnusedBind { .. } | CompileError::MissingBind { .. })) => {
                 assert!(
-                    expected.is_none() || known_bug.is_some(),
+                    expected.is_none(),
                     "{}: {e}, where sqlparser finds the bind sites {expected:?} in {sql:?}",
                     dialect.name()
                 );
@@ -204,9 +150,7 @@ fn text_binds(data: &[u8], strict: bool) {
         distinct.sort();
         distinct.dedup();
         assert_eq!(c.params.len(), distinct.len(), "one parameter per name");
-        if let Some(expected) = expected
-            && known_bug.is_none()
-        {
+        if let Some(expected) = expected {
             assert_eq!(found, expected, "bind sites of {sql:?} on {}", dialect.name());
         }
     }

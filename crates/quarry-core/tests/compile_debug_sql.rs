@@ -89,6 +89,21 @@ fn non_finite_floats() {
 }
 
 #[test]
+fn minus_before_a_negative_literal_is_not_a_comment() {
+    // `--5` would start a comment running to the end of the line.
+    let e: Expr<i64> = -value(-5_i64);
+    let q = select(e.clone()).filter(e.eq(5_i64));
+    let expected = "SELECT - -5 WHERE - -5 = 5";
+    assert_eq!(q.to_debug_sql(&Postgres).unwrap().as_str(), expected);
+    assert_eq!(q.to_debug_sql(&Sqlite).unwrap().as_str(), expected);
+    let nested: Expr<i64> = -(-value(-5_i64));
+    assert_eq!(select(nested).to_debug_sql(&Sqlite).unwrap().as_str(), "SELECT -(- -5)");
+    let conn = rusqlite::Connection::open_in_memory().unwrap();
+    let five: i64 = conn.query_row(q.to_debug_sql(&Sqlite).unwrap().as_str(), [], |r| r.get(0)).unwrap();
+    assert_eq!(five, 5);
+}
+
+#[test]
 fn debug_sql_of_a_whole_statement() {
     quarry_core::table! {
         /// People.

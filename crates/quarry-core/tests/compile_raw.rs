@@ -78,18 +78,20 @@ fn lexer_table() {
             pg: Ok("SELECT $t$ a $u$ :x $t$ , $1"),
             lite: Err(positional("$t")),
         },
-        // E'...' strings have backslash escapes: \' does not end them.
+        // E'...' strings have backslash escapes on PostgreSQL: \' does not
+        // end them. SQLite reads `E`, the string '\' and its own `:x`.
         Case {
             sql: r"SELECT E'\':x', :y",
             binds: &[("y", 1)],
             pg: Ok(r"SELECT E'\':x', $1"),
-            lite: Ok(r"SELECT E'\':x', ?1"),
+            lite: Err(CompileError::MissingBind { name: "x".into() }),
         },
         // Without E, a backslash is an ordinary character.
         Case { sql: r"SELECT '\', :y", binds: &[("y", 1)], pg: Ok(r"SELECT '\', $1"), lite: Ok(r"SELECT '\', ?1") },
         // \: writes a literal colon; on SQLite `:x` would be a parameter
         // that SQLite binds itself, so it is refused there.
-        Case { sql: r"SELECT a[1\:2]", binds: &[], pg: Ok("SELECT a[1:2]"), lite: Ok("SELECT a[1:2]") },
+        // (On SQLite `[...]` is a quoted identifier, copied as written.)
+        Case { sql: r"SELECT a[1\:2]", binds: &[], pg: Ok("SELECT a[1:2]"), lite: Ok(r"SELECT a[1\:2]") },
         Case { sql: r"SELECT 1 \:x", binds: &[], pg: Ok("SELECT 1 :x"), lite: Err(positional(":x")) },
         // A repeated name reuses its placeholder.
         Case {
@@ -131,6 +133,63 @@ fn lexer_table() {
         same("SELECT ':"),
         same("SELECT 'unterminated :x"),
         same("SELECT /* unterminated :x"),
+        // A `--` comment ends at a carriage return on PostgreSQL only.
+        Case {
+            sql: "SELECT 1 --\r, :b",
+            binds: &[("b", 1)],
+            pg: Ok("SELECT 1 --\r, $1"),
+            lite: Err(CompileError::UnusedBind { name: "b".into() }),
+        },
+        // `[name]` quotes an identifier on SQLite; on PostgreSQL brackets
+        // are subscripts.
+        Case {
+            sql: "SELECT [c:d], :e",
+            binds: &[("d", 1), ("e", 2)],
+            pg: Ok("SELECT [c$1], $2"),
+            lite: Err(CompileError::UnusedBind { name: "d".into() }),
+        },
+        Case {
+            sql: "SELECT [c:d], :e",
+            binds: &[("e", 1)],
+            pg: Err(CompileError::MissingBind { name: "d".into() }),
+            lite: Ok("SELECT [c:d], ?1"),
+        },
+        // Backslash escapes in `E'...'` exist on PostgreSQL only.
+        Case {
+            sql: "SELECT e'\\', :x",
+            binds: &[("x", 1)],
+            pg: Err(CompileError::UnusedBind { name: "x".into() }),
+            lite: Ok("SELECT e'\\', ?1"),
+        },
+        Case {
+            sql: "SELECT E'\\'', :x",
+            binds: &[("x", 1)],
+            pg: Ok("SELECT E'\\'', $1"),
+            lite: Err(CompileError::UnusedBind { name: "x".into() }),
+        },
+        // An `E` ending an identifier starts no escape string, whatever the
+        // identifier holds (`$` and non-ASCII letters are identifier characters).
+        Case {
+            sql: "SELECT éE'\\', :x",
+            binds: &[("x", 1)],
+            pg: Ok("SELECT éE'\\', $1"),
+            lite: Ok("SELECT éE'\\', ?1"),
+        },
+        Case {
+            sql: "SELECT a$E'\\', :x",
+            binds: &[("x", 1)],
+            pg: Ok("SELECT a$E'\\', $1"),
+            lite: Ok("SELECT a$E'\\', ?1"),
+        },
+        // A `$` inside an identifier starts no dollar quote; after a number it does.
+        Case { sql: "SELECT a$$b, :x", binds: &[("x", 1)], pg: Ok("SELECT a$$b, $1"), lite: Ok("SELECT a$$b, ?1") },
+        Case { sql: "SELECT é$x$ :y", binds: &[("y", 1)], pg: Ok("SELECT é$x$ $1"), lite: Ok("SELECT é$x$ ?1") },
+        Case {
+            sql: "SELECT 6$t$ :x $t$, :y",
+            binds: &[("y", 1)],
+            pg: Ok("SELECT 6$t$ :x $t$, $1"),
+            lite: Err(positional("$t")),
+        },
     ];
     for case in cases {
         for (dialect, expected) in [(&Postgres as &dyn Dialect, &case.pg), (&Sqlite, &case.lite)] {

@@ -206,7 +206,7 @@ fn in_values_empty() {
         &q,
         r#"SELECT "users"."id" FROM "users" WHERE "users"."id" = ANY($1)"#,
         &[Value::Array(Vec::new().into())],
-        r#"SELECT "users"."id" FROM "users" WHERE "users"."id" IN ()"#,
+        r#"SELECT "users"."id" FROM "users" WHERE (1 = 0)"#,
         &[],
     );
     sqlite_prepares(&q);
@@ -227,16 +227,39 @@ fn in_expression_list() {
 #[test]
 fn in_empty_expression_list_is_false() {
     // `IN ()` is not PostgreSQL syntax: an empty list is written as the
-    // constant it evaluates to.
+    // constant it evaluates to; on SQLite as a comparison, which its parser
+    // does not fold into an integer.
     let u = Users::table();
     let q = select(u.id).from(u).filter(u.id.in_exprs(Vec::<Expr<i64>>::new()));
     check_same_params(
         &q,
         r#"SELECT "users"."id" FROM "users" WHERE FALSE"#,
-        r#"SELECT "users"."id" FROM "users" WHERE FALSE"#,
+        r#"SELECT "users"."id" FROM "users" WHERE (1 = 0)"#,
         &[],
     );
     sqlite_prepares(&q);
+}
+
+#[test]
+fn empty_in_list_in_order_by_is_not_a_column_number_on_sqlite() {
+    // SQLite folds `p AND FALSE` (and `p AND x IN ()`) to the integer 0
+    // while parsing, and an integer ORDER BY or GROUP BY term is a column
+    // number ("1st ORDER BY term out of range").
+    let u = Users::table();
+    let term = u.id.gt(1_i64).and(u.id.in_exprs(Vec::<Expr<i64>>::new()));
+    let q = select(u.id)
+        .from(u)
+        .group_by(term.clone())
+        .order_by(term)
+        .order_by(u.id.gt(1_i64).and(u.id.in_(Vec::<i64>::new())))
+        .order_by(u.id.not_in(Vec::<i64>::new()));
+    let lite = r#"SELECT "users"."id" FROM "users" GROUP BY "users"."id" > ?1 AND (1 = 0) ORDER BY "users"."id" > ?2 AND (1 = 0), "users"."id" > ?3 AND (1 = 0), (1 = 1)"#;
+    assert_eq!(q.compile(&Sqlite).unwrap().sql, lite);
+    let conn = rusqlite::Connection::open_in_memory().unwrap();
+    conn.execute_batch("CREATE TABLE users (id INTEGER); INSERT INTO users VALUES (1), (2);").unwrap();
+    let mut stmt = conn.prepare(lite).expect("SQLite reads the empty IN as a predicate");
+    let ids: Vec<i64> = stmt.query_map([1_i64, 1_i64, 1_i64], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+    assert_eq!(ids.len(), 1, "one group: every row's term is false");
 }
 
 #[test]

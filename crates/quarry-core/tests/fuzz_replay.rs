@@ -56,33 +56,3 @@ fn text_binds() {
 fn debug_sql() {
     replay("debug_sql", fuzz::target_debug_sql);
 }
-
-/// Inputs reproducing known, reported bugs (`fuzz/known/<target>/`): the
-/// target passes them (it tolerates the known bugs, so that fuzzing goes
-/// on), its strict form still fails on each. When a bug is fixed this test
-/// fails: drop the tolerance in `fuzz/src/lib.rs` and move the input into
-/// the corpus.
-#[test]
-fn known_bugs_still_reproduce() {
-    /// A target's name, its tolerant and strict forms, and what the strict one says.
-    type Known = (&'static str, fn(&[u8]), fn(&[u8]), &'static str);
-    let targets: [Known; 2] = [
-        ("compile_ast", fuzz::target_compile_ast, fuzz::compile_ast_strict, "\"--\" outside quotes"),
-        ("text_binds", fuzz::target_text_binds, fuzz::text_binds_strict, "bind sites"),
-    ];
-    for (target, tolerant, strict, why) in targets {
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/known").join(target);
-        let mut count = 0;
-        for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
-            let file = entry.expect("a known input").path();
-            let data = std::fs::read(&file).expect("read a known input");
-            tolerant(&data);
-            let failure = std::panic::catch_unwind(|| strict(&data)).err();
-            let message = failure.as_deref().map(panic_message);
-            assert!(message.is_some(), "{} no longer fails: the bug is fixed", file.display());
-            assert!(message.as_deref().is_some_and(|m| m.contains(why)), "{}: {message:?}", file.display());
-            count += 1;
-        }
-        assert!(count > 0, "{}", dir.display());
-    }
-}

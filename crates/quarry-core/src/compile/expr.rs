@@ -82,7 +82,15 @@ impl SqlWriter<'_> {
             }
             UnaryOp::Neg => {
                 self.push_sql("-");
-                self.write_operand(expr)
+                let operand = self.sql.len();
+                self.write_operand(expr)?;
+                // An operand written inline may begin with a minus of its
+                // own (a negative number in debug SQL or DDL): `--` would
+                // start a comment.
+                if self.sql[operand..].starts_with('-') {
+                    self.sql.insert(operand, ' ');
+                }
+                Ok(())
             }
         }
     }
@@ -112,7 +120,8 @@ impl SqlWriter<'_> {
         if list.is_empty() {
             // `IN ()` is not PostgreSQL syntax: write the constant it means
             // (false even for a NULL operand, as SQLite evaluates it).
-            return self.keyword(if negated { "TRUE" } else { "FALSE" });
+            self.dialect.write_constant_predicate(negated, &mut self.sql);
+            return Ok(());
         }
         self.write_child(expr, Binding::Arithmetic)?;
         self.push_sql(if negated { " NOT IN (" } else { " IN (" });
@@ -263,6 +272,12 @@ impl SqlWriter<'_> {
             self.push_sql(if negated { " <> ALL(" } else { " = ANY(" });
             self.push_value(&Value::Array(values.clone()))?;
             self.push_sql(")");
+            return Ok(());
+        }
+        if values.is_empty() {
+            // SQLite reads `IN ()` as FALSE, which its parser may fold into
+            // an integer (see `write_constant_predicate`).
+            self.dialect.write_constant_predicate(negated, &mut self.sql);
             return Ok(());
         }
         self.write_child(expr, Binding::Arithmetic)?;

@@ -8,9 +8,16 @@
 //! `$name`, and an escaped `\:name`, which SQLite reads as its own named
 //! parameter) are refused, since Quarry numbers parameters itself. SQL text
 //! with a NUL is refused: SQLite would stop reading at it.
+//!
+//! Where the two databases read the same characters differently, the
+//! dialect's [`Feature`]s decide: dollar quotes, `E'...'` escape strings,
+//! nested comments and comments ended by a carriage return (PostgreSQL),
+//! `[bracketed]` identifiers (SQLite). Identifiers and keywords are skipped
+//! whole, as both databases read them (letters, digits, `_`, `$` and any
+//! non-ASCII character), so a `$` or an `E` inside one starts nothing.
 
 use crate::ast::RawSql;
-use crate::dialect::Feature;
+use crate::dialect::{Dialect, Feature};
 
 use super::{CompileError, SqlWriter};
 
@@ -20,6 +27,43 @@ fn is_name_start(b: u8) -> bool {
 
 fn is_name_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// Whether `b` starts an identifier or keyword token of the database.
+fn is_word_start(b: u8) -> bool {
+    is_name_start(b) || b >= 0x80
+}
+
+/// Whether `b` continues an identifier or keyword token of the database.
+fn is_word_char(b: u8) -> bool {
+    is_name_char(b) || b == b'$' || b >= 0x80
+}
+
+/// How the database reads the characters the lexer must not look into.
+struct Lexical {
+    dollar_quotes: bool,
+    nested_comments: bool,
+    escape_strings: bool,
+    comment_ends_at_cr: bool,
+    bracket_identifiers: bool,
+}
+
+impl Lexical {
+    fn of(dialect: &dyn Dialect) -> Self {
+        Lexical {
+            dollar_quotes: dialect.supports(Feature::DollarQuotes),
+            nested_comments: dialect.supports(Feature::NestedComments),
+            escape_strings: dialect.supports(Feature::EscapeStrings),
+            comment_ends_at_cr: dialect.supports(Feature::CarriageReturnEndsComment),
+            bracket_identifiers: dialect.supports(Feature::BracketIdentifiers),
+        }
+    }
+
+    /// The end of the `--` comment starting at `start`: just past its line break.
+    fn line_comment_end(&self, bytes: &[u8], start: usize) -> usize {
+        let ends = |b: &u8| *b == b'\n' || (self.comment_ends_at_cr && *b == b'\r');
+        bytes[start..].iter().position(ends).map_or(bytes.len(), |p| start + p + 1)
+    }
 }
 
 /// The end (exclusive) of the quoted run starting at `start` (which holds
@@ -109,27 +153,34 @@ impl SqlWriter<'_> {
             return Err(CompileError::invalid("raw SQL contains a NUL character"));
         }
         let bytes = text.as_bytes();
-        let dollar_quotes = self.dialect.supports(Feature::DollarQuotes);
-        let nested_comments = self.dialect.supports(Feature::NestedComments);
+        let lexical = Lexical::of(self.dialect);
+        let dollar_quotes = lexical.dollar_quotes;
         // The placeholder number each bind got, so a repeated :name reuses it.
         let mut placeholders: Vec<Option<usize>> = vec![None; raw.binds.len()];
         let mut copied = 0; // bytes of `text` already written
         let mut i = 0;
         while i < bytes.len() {
             let b = bytes[i];
-            let prev_is_name = i > 0 && is_name_char(bytes[i - 1]);
             match b {
-                b'\'' => {
-                    let escapes =
-                        i > 0 && matches!(bytes[i - 1], b'E' | b'e') && !(i > 1 && is_name_char(bytes[i - 2]));
-                    i = quoted_end(bytes, i, b'\'', escapes);
+                _ if is_word_start(b) => {
+                    let end = i + bytes[i..].iter().take_while(|b| is_word_char(**b)).count();
+                    let escape_string = lexical.escape_strings
+                        && end == i + 1
+                        && matches!(b, b'E' | b'e')
+                        && bytes.get(end) == Some(&b'\'');
+                    i = if escape_string { quoted_end(bytes, end, b'\'', true) } else { end };
                 }
+                // A number: what follows its digits is a token of its own
+                // (`6$t$...$t$` is a number and a dollar quote).
+                b'0'..=b'9' => i += bytes[i..].iter().take_while(|b| b.is_ascii_digit()).count(),
+                b'\'' => i = quoted_end(bytes, i, b'\'', false),
                 b'"' | b'`' => i = quoted_end(bytes, i, b, false),
-                b'-' if bytes.get(i + 1) == Some(&b'-') => {
-                    i = text[i..].find('\n').map_or(bytes.len(), |p| i + p + 1);
+                b'[' if lexical.bracket_identifiers => {
+                    i = bytes[i..].iter().position(|b| *b == b']').map_or(bytes.len(), |p| i + p + 1);
                 }
-                b'/' if bytes.get(i + 1) == Some(&b'*') => i = block_comment_end(bytes, i, nested_comments),
-                b'$' if dollar_quotes && !prev_is_name => match dollar_quote_end(text, i) {
+                b'-' if bytes.get(i + 1) == Some(&b'-') => i = lexical.line_comment_end(bytes, i),
+                b'/' if bytes.get(i + 1) == Some(&b'*') => i = block_comment_end(bytes, i, lexical.nested_comments),
+                b'$' if dollar_quotes => match dollar_quote_end(text, i) {
                     Some(end) => i = end,
                     None => {
                         if let Some(len) = placeholder_len(bytes, i, dollar_quotes) {
@@ -172,7 +223,7 @@ impl SqlWriter<'_> {
                     copied = end;
                     i = end;
                 }
-                b'$' | b'?' | b'@' if !prev_is_name => {
+                b'$' | b'?' | b'@' => {
                     if let Some(len) = placeholder_len(bytes, i, dollar_quotes) {
                         return Err(CompileError::PositionalPlaceholder { placeholder: text[i..i + len].to_owned() });
                     }

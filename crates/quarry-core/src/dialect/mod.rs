@@ -67,6 +67,14 @@ pub enum Feature {
     BackslashLikeEscape,
     /// `/* ... */` comments that nest (SQLite ends a comment at the first `*/`).
     NestedComments,
+    /// `E'...'` strings, in which a backslash escapes the next character.
+    EscapeStrings,
+    /// A `--` comment ends at a carriage return as well as at a line feed
+    /// (SQLite ends it at a line feed only).
+    CarriageReturnEndsComment,
+    /// `[name]` is a quoted identifier (SQLite; on PostgreSQL brackets are
+    /// array subscripts).
+    BracketIdentifiers,
 }
 
 impl Feature {
@@ -92,6 +100,9 @@ impl Feature {
             Feature::DollarQuotes => "dollar-quoted strings",
             Feature::BackslashLikeEscape => "a default LIKE escape character",
             Feature::NestedComments => "nested comments",
+            Feature::EscapeStrings => "E'...' escape strings",
+            Feature::CarriageReturnEndsComment => "comments ended by a carriage return",
+            Feature::BracketIdentifiers => "[bracketed] identifiers",
         }
     }
 }
@@ -123,6 +134,12 @@ pub trait Dialect: Send + Sync + fmt::Debug {
         check_identifier(ident, self.max_identifier_bytes(), self.name())?;
         quote_with(ident, self.identifier_quote(), out);
         Ok(())
+    }
+
+    /// Write a predicate that is always `value`, such as an `IN` with an
+    /// empty list (`TRUE`/`FALSE` by default).
+    fn write_constant_predicate(&self, value: bool, out: &mut String) {
+        out.push_str(if value { "TRUE" } else { "FALSE" });
     }
 
     /// Write `value` as an escaped literal (debug SQL and DDL only).

@@ -48,8 +48,9 @@ impl Dialect for Postgres {
         "PostgreSQL"
     }
 
-    fn supports(&self, _feature: Feature) -> bool {
-        true
+    fn supports(&self, feature: Feature) -> bool {
+        // Brackets are array subscripts on PostgreSQL, not identifier quotes.
+        feature != Feature::BracketIdentifiers
     }
 
     fn max_identifier_bytes(&self) -> Option<usize> {

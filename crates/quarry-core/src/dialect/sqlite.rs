@@ -65,8 +65,18 @@ impl Dialect for Sqlite {
             | Feature::NanValues
             | Feature::DollarQuotes
             | Feature::NestedComments
+            | Feature::EscapeStrings
+            | Feature::CarriageReturnEndsComment
             | Feature::BackslashLikeEscape => false,
+            Feature::BracketIdentifiers => true,
         }
+    }
+
+    fn write_constant_predicate(&self, value: bool, out: &mut String) {
+        // SQLite folds `p AND FALSE` (and `AND 0`) to the integer 0 while
+        // parsing, which ORDER BY and GROUP BY then read as a column
+        // number; a comparison is not folded.
+        out.push_str(if value { "(1 = 1)" } else { "(1 = 0)" });
     }
 
     fn write_placeholder(&self, index: usize, out: &mut String) {

@@ -39,10 +39,7 @@
 //!   - `LIMIT`/`OFFSET` without a total `ORDER BY` (either database may
 //!     return any of the rows), and ordering without explicit `NULLS
 //!     FIRST`/`LAST` (the databases' defaults differ).
-//!
-//! One construct is left out of every profile because of a known Quarry
-//! bug, reported and not fixed yet: an `ORDER BY` term `p AND x IN ()`,
-//! which SQLite refuses ([`sqlite_folds_to_false`]).
+
 #![allow(dead_code, unreachable_pub, reason = "each test target uses a part of the generator")]
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test helpers panic on failure, as tests do")]
 
@@ -557,22 +554,6 @@ fn window(p: Profile) -> BoxedStrategy<Win> {
         .boxed()
 }
 
-/// Known bug, reported: SQLite's parser folds `p AND x IN ()` (the empty
-/// list Quarry writes for `in_` of no values) into the integer 0, and an
-/// `ORDER BY` or `GROUP BY` term that is an integer is a column number:
-/// "1st ORDER BY term out of range". Such terms are left out of `ORDER BY`
-/// until it is fixed.
-pub fn sqlite_folds_to_false(p: &P) -> bool {
-    match p {
-        P::InListI(_, list, false) => list.is_empty(),
-        P::InListT(_, list, false) => list.is_empty(),
-        P::And(ps) => ps.iter().any(sqlite_folds_to_false),
-        // A one-term OR is written as its term.
-        P::Or(ps) => ps.len() == 1 && sqlite_folds_to_false(&ps[0]),
-        _ => false,
-    }
-}
-
 /// What a `SELECT` computes.
 #[derive(Clone, Debug)]
 pub enum Shape {
@@ -718,8 +699,7 @@ fn select_statement(p: Profile) -> BoxedStrategy<Select> {
         // One direction per output column, so that the order is total.
         vec((any::<bool>(), any::<bool>()), 5..6),
     )
-        .prop_map(move |(items, windows, distinct, mut order, mut by_labels)| {
-            order.retain(|(v, _, _)| !matches!(v, V::P(q) if sqlite_folds_to_false(q)));
+        .prop_map(move |(items, windows, distinct, order, mut by_labels)| {
             if distinct {
                 // One direction per output column, windows included.
                 by_labels.resize(items.len() + windows.len(), (false, false));
