@@ -2,7 +2,7 @@
 //! sqlparser's tokenizer.
 
 use quarry_core::statement::text_dynamic_unchecked;
-use quarry_core::{Compile, CompileError, Dialect};
+use quarry_core::{Compile, CompileError};
 use sqlparser::dialect::Dialect as ParserDialect;
 use sqlparser::tokenizer::{Token, Tokenizer};
 
