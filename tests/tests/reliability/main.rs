@@ -12,6 +12,7 @@ mod common;
 mod bulk;
 mod cancellation;
 mod deep_trees;
+mod fairness;
 mod health_check;
 mod network;
 mod server_faults;
