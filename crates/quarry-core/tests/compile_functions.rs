@@ -409,8 +409,9 @@ fn intervals_are_postgres_only() {
     use quarry_core::Interval;
     let c = pg_only(&select(lit(Interval::default())), "the INTERVAL type");
     assert_eq!(c.sql, "SELECT CAST($1 AS INTERVAL)");
+    // A bare value in a select list is typed as `lit` is.
     let c = pg_only(&select(value(Interval::default())), "the INTERVAL type");
-    assert_eq!(c.sql, "SELECT $1");
+    assert_eq!(c.sql, "SELECT CAST($1 AS INTERVAL)");
     assert_eq!(c.params, [Value::Interval(Interval::default())]);
 }
 

@@ -935,3 +935,21 @@ backend_test!(async fn raw_fragments_and_text(db) {
     expect_kind(text("SELECT 1").bind("a", 1).fetch_all::<i64>(&mut conn).await, ErrorKind::Compile);
     Ok(())
 });
+
+// A bare bound value in the select list is typed (`CAST($1 AS BIGINT)` on
+// PostgreSQL, which would otherwise infer `text` for a parameter with
+// nothing around it), so it decodes as what was bound.
+backend_test!(async fn bare_values_in_the_select_list_keep_their_type(db) {
+    let mut conn = db.conn().await?;
+    let row: (i64, String, f64, bool, i32) = select((
+        value(1_i64 << 40),
+        value("text"),
+        value(2.5_f64),
+        value(true),
+        value(7_i32).label("seven"),
+    ))
+    .fetch_one(&mut conn)
+    .await?;
+    assert_eq!(row, (1_i64 << 40, "text".to_owned(), 2.5, true, 7));
+    Ok(())
+});

@@ -61,10 +61,12 @@ pub trait IntoSelectItems {
     fn push_items(self, out: &mut Vec<SelectItem>, depth: &mut u32);
 }
 
+/// A bare bound value in a select list gets its type (`CAST($1 AS BIGINT)`
+/// on PostgreSQL), which the server could not infer there.
 impl<T: SqlType> IntoSelectItems for Expr<T> {
     fn push_items(self, out: &mut Vec<SelectItem>, depth: &mut u32) {
         *depth = (*depth).max(self.depth());
-        out.push(SelectItem::new(self.into_node()));
+        out.push(SelectItem::new(self.typed_if_value().into_node()));
     }
 }
 
@@ -86,10 +88,10 @@ impl<T: SqlType> IntoSelectItems for Raw<T> {
     }
 }
 
-impl<T> IntoSelectItems for Labeled<T> {
+impl<T: SqlType> IntoSelectItems for Labeled<T> {
     fn push_items(self, out: &mut Vec<SelectItem>, depth: &mut u32) {
         *depth = (*depth).max(self.expr.depth());
-        out.push(SelectItem { expr: self.expr.into_node(), alias: Some(self.alias) });
+        out.push(SelectItem { expr: self.expr.typed_if_value().into_node(), alias: Some(self.alias) });
     }
 }
 
