@@ -22,6 +22,10 @@ fmt:
 soak:
     cargo test -p quarry-tests --features soak --test soak -- --nocapture
 
+# The invalid-UTF-8 decoding tests under valgrind's memcheck (CI runs it too).
+memcheck:
+    .ci/memcheck
+
 # What CI runs.
 ci:
     .ci/run
