@@ -8,6 +8,7 @@
 //! it, reads run on the readers concurrently (WAL lets them read while the
 //! writer writes).
 
+use std::cell::Cell;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -30,6 +31,18 @@ pub(crate) struct ConnManager {
     max_params: OnceLock<usize>,
 }
 
+tokio::task_local! {
+    /// What the reader checkout running on this task is doing (waiting for
+    /// a slot until `create` or `recycle` says otherwise), so that when
+    /// `acquire_timeout` cuts it short the error names the right phase.
+    static CHECKOUT_PHASE: Cell<TimeoutType>;
+}
+
+/// Note the checkout's phase, if a reader checkout is running on this task.
+fn enter_phase(phase: TimeoutType) {
+    let _ = CHECKOUT_PHASE.try_with(|p| p.set(phase));
+}
+
 impl ConnManager {
     fn last_error(&self) -> Option<String> {
         self.last_error.lock().ok().and_then(|e| e.clone())
@@ -41,6 +54,7 @@ impl managed::Manager for ConnManager {
     type Error = Error;
 
     async fn create(&self) -> Result<PooledConn, Error> {
+        enter_phase(TimeoutType::Create);
         match PooledConn::open(&self.options, self.role, self.config.statement_cache_capacity).await {
             Ok((conn, max_params)) => {
                 self.max_params.get_or_init(|| max_params);
@@ -59,6 +73,7 @@ impl managed::Manager for ConnManager {
     /// abandoned mid-operation, must be within its lifetime and idle time,
     /// and must not be inside a transaction (rolled back here if it is).
     async fn recycle(&self, conn: &mut PooledConn, metrics: &Metrics) -> RecycleResult<Error> {
+        enter_phase(TimeoutType::Recycle);
         conn.settle().await.map_err(RecycleError::Backend)?;
         if self.config.max_lifetime.is_some_and(|max| metrics.age() > max) {
             return Err(RecycleError::message("connection is older than max_lifetime"));
@@ -173,9 +188,14 @@ impl SqlitePool {
     /// Check out a reader, within the acquire timeout.
     pub(crate) async fn checkout_reader(&self) -> Result<Object<ConnManager>, Error> {
         let wait = self.inner.config.acquire_timeout;
-        match tokio::time::timeout(wait, self.inner.readers.get()).await {
+        let checkout = CHECKOUT_PHASE.scope(Cell::new(TimeoutType::Wait), self.inner.readers.get());
+        let mut checkout = std::pin::pin!(checkout);
+        match tokio::time::timeout(wait, checkout.as_mut()).await {
             Ok(result) => result.map_err(|e| pool_error(e, &self.inner.readers, "reader connection", wait)),
-            Err(_) => Err(timeout_error(TimeoutType::Wait, &self.inner.readers, "reader connection", wait)),
+            Err(_) => {
+                let phase = checkout.as_mut().take_value().map_or(TimeoutType::Wait, Cell::into_inner);
+                Err(timeout_error(phase, &self.inner.readers, "reader connection", wait))
+            }
         }
     }
 
@@ -211,10 +231,20 @@ fn timeout_error(phase: TimeoutType, pool: &ConnPool, what: &str, wait: Duration
     Error::new(ErrorKind::PoolTimeout, message)
 }
 
+/// `wait` is the caller's limit for waiting for a slot; deadpool's own
+/// create and recycle timeouts are `connect_timeout` and `recycle_timeout`.
 fn pool_error(e: PoolError<Error>, pool: &ConnPool, what: &str, wait: Duration) -> Error {
     match e {
         PoolError::Backend(e) => e,
-        PoolError::Timeout(phase) => timeout_error(phase, pool, what, wait),
+        PoolError::Timeout(phase) => {
+            let config = &pool.manager().config;
+            let limit = match phase {
+                TimeoutType::Wait => wait,
+                TimeoutType::Create => config.connect_timeout,
+                TimeoutType::Recycle => config.recycle_timeout,
+            };
+            timeout_error(phase, pool, what, limit)
+        }
         PoolError::Closed => Error::new(ErrorKind::PoolClosed, "the pool is closed"),
         PoolError::NoRuntimeSpecified => Error::new(ErrorKind::Config, "the pool has no async runtime"),
         PoolError::PostCreateHook(e) => Error::new(ErrorKind::Config, format!("a pool hook failed: {e}")),
