@@ -1,6 +1,7 @@
 //! Network faults from user space (no iptables or netem here): a TCP proxy
-//! that can black-hole, reset, close, refuse or delay connections, and a fake
-//! PostgreSQL server that completes the handshake and then never answers.
+//! that can black-hole, reset, close, refuse or delay connections, or cut one
+//! right after forwarding a given client message, and a fake PostgreSQL
+//! server that completes the handshake and then never answers.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -33,6 +34,7 @@ pub enum ProxyMode {
 /// proxy.blackhole();      // everything goes silent
 /// proxy.reset_all();      // every connection gets an RST
 /// proxy.refuse_new(true); // new connections are closed at once
+/// proxy.cut_after_forwarding(b"COMMIT"); // the next COMMIT reaches the server, its answer never comes back
 /// # Ok(()) }
 /// ```
 #[derive(Debug)]
@@ -51,7 +53,15 @@ struct ProxyState {
     /// Bumped to end every open connection; the value says how.
     generation: watch::Sender<(u64, Ending)>,
     connections: Mutex<u64>,
+    /// The pattern of an armed [`FaultProxy::cut_after_forwarding`].
+    cut: Mutex<Option<Vec<u8>>>,
+    /// How many connections such cuts have ended.
+    cuts: AtomicU64,
 }
+
+/// The longest pattern [`FaultProxy::cut_after_forwarding`] finds even when
+/// the client's bytes arrive split across several reads.
+const CUT_WINDOW: usize = 1024;
 
 /// How [`FaultProxy`] ends its connections.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,6 +86,8 @@ impl FaultProxy {
             delay_ms: AtomicU64::new(0),
             generation,
             connections: Mutex::new(0),
+            cut: Mutex::new(None),
+            cuts: AtomicU64::new(0),
         });
         let accept_state = state.clone();
         let accept_task = tokio::spawn(async move {
@@ -136,6 +148,56 @@ impl FaultProxy {
     pub fn delay(&self, delay: Duration) {
         self.state.delay_ms.store(u64::try_from(delay.as_millis()).unwrap_or(u64::MAX), Ordering::Relaxed);
     }
+
+    /// Arm a one-shot cut: the first chunk of client bytes forwarded after
+    /// this call in which `pattern` ends (found across reads for patterns of
+    /// up to 1 KiB) is forwarded to the server in full, and then that
+    /// connection is closed on both sides (FIN) without relaying anything
+    /// more in either direction. The server gets the message, the client never
+    /// gets its answer: a `COMMIT` whose outcome the client cannot know
+    /// (`cut_after_forwarding(b"COMMIT")`).
+    ///
+    /// A pattern forwarded before the call never fires it, and only the
+    /// client-to-server direction is searched. The cut fires on one
+    /// connection (the first to send the pattern) and then disarms itself;
+    /// other connections and later ones pass as usual ([`cuts`](Self::cuts)
+    /// counts the cuts). Arming again replaces a pattern that has not fired.
+    /// The chunk is the proxy's read, not a protocol message: a client
+    /// message that goes on in a later read is forwarded only up to the end
+    /// of the read that completed the pattern (small messages such as
+    /// PostgreSQL's `Query` fit in one read).
+    ///
+    /// The stop of the server-to-client relay is ordered before the chunk is
+    /// written to the server, so no answer to it can slip through.
+    ///
+    /// # Panics
+    ///
+    /// When `pattern` is empty (it would match anything).
+    pub fn cut_after_forwarding(&self, pattern: impl Into<Vec<u8>>) {
+        let pattern = pattern.into();
+        assert!(!pattern.is_empty(), "cut_after_forwarding: an empty pattern would match anything");
+        if let Ok(mut cut) = self.state.cut.lock() {
+            *cut = Some(pattern);
+        }
+    }
+
+    /// Disarm a cut that has not fired yet.
+    pub fn disarm_cut(&self) {
+        if let Ok(mut cut) = self.state.cut.lock() {
+            *cut = None;
+        }
+    }
+
+    /// Whether a cut is armed and has not fired yet.
+    pub fn cut_armed(&self) -> bool {
+        self.state.cut.lock().is_ok_and(|cut| cut.is_some())
+    }
+
+    /// How many connections [`cut_after_forwarding`](Self::cut_after_forwarding)
+    /// has ended so far.
+    pub fn cuts(&self) -> u64 {
+        self.state.cuts.load(Ordering::SeqCst)
+    }
 }
 
 impl Drop for FaultProxy {
@@ -155,10 +217,13 @@ async fn relay(client: TcpStream, state: Arc<ProxyState>) {
     let _ = client.set_nodelay(true);
     let _ = server.set_nodelay(true);
     let ended = state.generation.subscribe();
+    // This connection's own end, set by a cut (`cut_after_forwarding`).
+    let (cut, _) = watch::channel(false);
+    let cut = Arc::new(cut);
     let (client_read, client_write) = client.into_split();
     let (server_read, server_write) = server.into_split();
-    let up = tokio::spawn(pump(client_read, server_write, state.clone(), ended.clone()));
-    let down = tokio::spawn(pump(server_read, client_write, state.clone(), ended.clone()));
+    let up = tokio::spawn(pump(client_read, server_write, state.clone(), ended.clone(), cut.clone(), Direction::Up));
+    let down = tokio::spawn(pump(server_read, client_write, state.clone(), ended.clone(), cut, Direction::Down));
     let (Ok(Ok(up)), Ok(Ok(down))) = (up.await, down.await) else {
         return;
     };
@@ -176,18 +241,36 @@ async fn relay(client: TcpStream, state: Arc<ProxyState>) {
 
 type Halves = (tokio::net::tcp::OwnedReadHalf, tokio::net::tcp::OwnedWriteHalf, Option<Ending>);
 
+/// Which way a [`pump`] copies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Direction {
+    /// Client to server: searched for an armed cut's pattern.
+    Up,
+    /// Server to client.
+    Down,
+}
+
 /// Copy `from` to `to`, honouring the proxy's mode and delay, until the
-/// peer closes or the test ends every connection (then say how).
+/// peer closes, the test ends every connection, or a cut ends this one
+/// (then say how).
 async fn pump(
     mut from: tokio::net::tcp::OwnedReadHalf,
     mut to: tokio::net::tcp::OwnedWriteHalf,
     state: Arc<ProxyState>,
     mut ended: watch::Receiver<(u64, Ending)>,
+    cut: Arc<watch::Sender<bool>>,
+    direction: Direction,
 ) -> std::io::Result<Halves> {
     let start = ended.borrow_and_update().0;
     let mut mode = state.mode.subscribe();
+    let mut cut_seen = cut.subscribe();
     let mut buf = vec![0_u8; 16 * 1024];
+    // The last bytes sent upstream, to find a pattern split across reads.
+    let mut tail: Vec<u8> = Vec::new();
     loop {
+        if *cut_seen.borrow_and_update() {
+            return Ok((from, to, Some(Ending::Close)));
+        }
         let blackholed = *mode.borrow_and_update() == ProxyMode::Blackhole;
         let n = tokio::select! {
             changed = ended.changed() => {
@@ -198,6 +281,7 @@ async fn pump(
                 continue;
             }
             _ = mode.changed() => continue,
+            _ = cut_seen.changed() => continue,
             // A black hole reads nothing and writes nothing.
             read = from.read(&mut buf), if !blackholed => read?,
         };
@@ -219,9 +303,62 @@ async fn pump(
                     }
                 }
                 _ = mode.changed() => {}
+                _ = cut_seen.changed() => {
+                    if *cut_seen.borrow_and_update() {
+                        return Ok((from, to, Some(Ending::Close)));
+                    }
+                }
             }
         }
-        to.write_all(&buf[..n]).await?;
+        let chunk = &buf[..n];
+        if direction == Direction::Up && take_cut(&state, &tail, chunk) {
+            // Stop the other direction first: whatever it reads from now on
+            // (the answer to this chunk included) is never written.
+            cut.send_replace(true);
+            state.cuts.fetch_add(1, Ordering::SeqCst);
+            to.write_all(chunk).await?;
+            // FIN after the chunk, then both sockets are dropped.
+            let _ = to.shutdown().await;
+            return Ok((from, to, Some(Ending::Close)));
+        }
+        // A cut on this connection since the read: drop the bytes.
+        if *cut_seen.borrow_and_update() {
+            return Ok((from, to, Some(Ending::Close)));
+        }
+        to.write_all(chunk).await?;
+        if direction == Direction::Up {
+            remember_tail(&mut tail, chunk);
+        }
+    }
+}
+
+/// Whether an armed cut's pattern ends in `chunk` (possibly starting in
+/// `tail`, the bytes forwarded before it); if so, disarm it (one shot).
+fn take_cut(state: &ProxyState, tail: &[u8], chunk: &[u8]) -> bool {
+    let Ok(mut armed) = state.cut.lock() else {
+        return false;
+    };
+    let Some(pattern) = armed.as_deref() else {
+        return false;
+    };
+    // Only as much of the tail as cannot hold the whole pattern, so a match
+    // always ends in this chunk (never in bytes forwarded before arming).
+    let keep = tail.len().min(pattern.len() - 1);
+    let mut window = Vec::with_capacity(keep + chunk.len());
+    window.extend_from_slice(&tail[tail.len() - keep..]);
+    window.extend_from_slice(chunk);
+    let found = window.windows(pattern.len()).any(|w| w == pattern);
+    if found {
+        *armed = None;
+    }
+    found
+}
+
+/// Keep the last [`CUT_WINDOW`] bytes forwarded upstream.
+fn remember_tail(tail: &mut Vec<u8>, chunk: &[u8]) {
+    tail.extend_from_slice(chunk);
+    if tail.len() > CUT_WINDOW {
+        tail.drain(..tail.len() - CUT_WINDOW);
     }
 }
 
@@ -331,5 +468,100 @@ async fn handshake_then_silence(mut stream: TcpStream) {
         if n == 0 {
             break;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::sync::mpsc;
+
+    /// An echo server that also reports every byte it received.
+    async fn recording_echo() -> (SocketAddr, mpsc::UnboundedReceiver<Vec<u8>>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = listener.accept().await {
+                let tx = tx.clone();
+                tokio::spawn(async move {
+                    let mut buf = [0_u8; 1024];
+                    while let Ok(n) = s.read(&mut buf).await {
+                        if n == 0 {
+                            break;
+                        }
+                        let _ = tx.send(buf[..n].to_vec());
+                        if s.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+        });
+        (addr, rx)
+    }
+
+    async fn echoed(s: &mut TcpStream, bytes: &[u8]) -> Vec<u8> {
+        s.write_all(bytes).await.unwrap();
+        let mut buf = vec![0_u8; bytes.len()];
+        tokio::time::timeout(Duration::from_secs(2), s.read_exact(&mut buf)).await.unwrap().unwrap();
+        buf
+    }
+
+    /// Everything the server received so far, waiting until it holds `len` bytes.
+    async fn received(rx: &mut mpsc::UnboundedReceiver<Vec<u8>>, len: usize) -> Vec<u8> {
+        let mut got = Vec::new();
+        while got.len() < len {
+            let chunk = tokio::time::timeout(Duration::from_secs(2), rx.recv()).await.unwrap().unwrap();
+            got.extend(chunk);
+        }
+        got
+    }
+
+    /// The client reads nothing but the end of the connection (never the echo).
+    async fn assert_cut(s: &mut TcpStream) {
+        let mut buf = [0_u8; 64];
+        match tokio::time::timeout(Duration::from_secs(2), s.read(&mut buf)).await.unwrap() {
+            Ok(0) | Err(_) => {}
+            Ok(n) => panic!("the answer was relayed after the cut: {:?}", &buf[..n]),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_cut_forwards_the_chunk_and_relays_no_answer() {
+        let (server, mut rx) = recording_echo().await;
+        let proxy = FaultProxy::start(server).await.unwrap();
+        let mut s = TcpStream::connect(proxy.addr()).await.unwrap();
+        // A pattern forwarded before the cut was armed does not fire it.
+        assert_eq!(echoed(&mut s, b"BEGIN;COMMIT").await, b"BEGIN;COMMIT");
+        proxy.cut_after_forwarding(b"COMMIT");
+        assert!(proxy.cut_armed());
+        assert_eq!(echoed(&mut s, b"INSERT").await, b"INSERT");
+        assert_eq!(proxy.cuts(), 0);
+        s.write_all(b"xxCOMMITyy").await.unwrap();
+        assert_cut(&mut s).await;
+        assert_eq!(received(&mut rx, 28).await, b"BEGIN;COMMITINSERTxxCOMMITyy");
+        assert_eq!((proxy.cuts(), proxy.cut_armed()), (1, false));
+        // One shot: the next connection passes the pattern.
+        let mut s = TcpStream::connect(proxy.addr()).await.unwrap();
+        assert_eq!(echoed(&mut s, b"COMMIT").await, b"COMMIT");
+        assert_eq!(proxy.cuts(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_pattern_split_across_reads_is_found_and_a_disarmed_cut_never_fires() {
+        let (server, mut rx) = recording_echo().await;
+        let proxy = FaultProxy::start(server).await.unwrap();
+        let mut s = TcpStream::connect(proxy.addr()).await.unwrap();
+        proxy.cut_after_forwarding(b"COMMIT");
+        proxy.disarm_cut();
+        assert_eq!(echoed(&mut s, b"COMMIT").await, b"COMMIT");
+        proxy.cut_after_forwarding(&b"COMMIT"[..]);
+        // Two reads: the echo of the first proves it was forwarded alone.
+        assert_eq!(echoed(&mut s, b"..CO").await, b"..CO");
+        s.write_all(b"MMIT").await.unwrap();
+        assert_cut(&mut s).await;
+        assert_eq!(received(&mut rx, 14).await, b"COMMIT..COMMIT");
+        assert_eq!(proxy.cuts(), 1);
     }
 }
