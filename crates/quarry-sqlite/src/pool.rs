@@ -137,8 +137,10 @@ fn build_pool(
 impl SqlitePool {
     /// Open a pool on `url`: `sqlite::memory:`, `sqlite://relative/path.db`,
     /// `sqlite:///absolute/path.db`, with `?mode=ro|rw|rwc` (default `rwc`),
-    /// `busy_timeout=<ms>` (default 5000) and `synchronous=off|normal|full`
-    /// (default `full`).
+    /// `busy_timeout=<ms>` (default 5000), `synchronous=off|normal|full`
+    /// (default `full`), `immutable=1`, and `max_variables=<n>` (lowers
+    /// SQLite's limit on parameters per statement; bulk inserts split under
+    /// it).
     ///
     /// The writer connection is opened at once, so that a missing file (with
     /// `mode=rw`), a file that is not a database, or a database that cannot be

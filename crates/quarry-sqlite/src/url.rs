@@ -39,6 +39,10 @@ pub(crate) struct SqliteOptions {
     /// `immutable=1`: the file cannot change (read-only media); SQLite takes
     /// no locks and needs no `-shm` file. Implies `mode=ro`.
     pub(crate) immutable: bool,
+    /// `max_variables=<n>`: lower `SQLITE_LIMIT_VARIABLE_NUMBER` (the most
+    /// parameters one statement binds) on every connection; bulk inserts
+    /// split under it.
+    pub(crate) max_variables: Option<u32>,
 }
 
 /// `PRAGMA synchronous`.
@@ -91,8 +95,8 @@ fn unique_memory_name() -> String {
 
 /// Parse `sqlite::memory:`, `sqlite://relative/path.db`,
 /// `sqlite:///absolute/path.db` (or `sqlite:path`), with the query
-/// parameters `mode=ro|rw|rwc`, `busy_timeout=<ms>` and
-/// `synchronous=off|normal|full`.
+/// parameters `mode=ro|rw|rwc`, `immutable=1`, `busy_timeout=<ms>`,
+/// `synchronous=off|normal|full` and `max_variables=<n>`.
 pub(crate) fn parse(url: &str) -> Result<SqliteOptions, Error> {
     let rest = url
         .strip_prefix("sqlite:")
@@ -110,6 +114,7 @@ pub(crate) fn parse(url: &str) -> Result<SqliteOptions, Error> {
         busy_timeout: Duration::from_secs(5),
         synchronous: Synchronous::Full,
         immutable: false,
+        max_variables: None,
     };
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
@@ -136,9 +141,17 @@ pub(crate) fn parse(url: &str) -> Result<SqliteOptions, Error> {
                     _ => return Err(config_error(format!("synchronous={v:?} is not off, normal or full"))),
                 }
             }
+            ("max_variables", n) => {
+                let n: u32 = n
+                    .parse()
+                    .ok()
+                    .filter(|n| *n >= 1)
+                    .ok_or_else(|| config_error(format!("max_variables={n:?} is not a positive number")))?;
+                options.max_variables = Some(n);
+            }
             _ => {
                 return Err(config_error(format!(
-                    "unknown SQLite URL parameter {pair:?} (known: mode=ro|rw|rwc, immutable=1, busy_timeout=<ms>, synchronous=off|normal|full)"
+                    "unknown SQLite URL parameter {pair:?} (known: mode=ro|rw|rwc, immutable=1, busy_timeout=<ms>, synchronous=off|normal|full, max_variables=<n>)"
                 )));
             }
         }
@@ -167,6 +180,8 @@ mod tests {
         assert_eq!(o.mode, AccessMode::Ro);
         assert_eq!(o.busy_timeout, Duration::from_millis(250));
         assert_eq!(o.synchronous, Synchronous::Normal);
+        assert_eq!(o.max_variables, None);
+        assert_eq!(parse("sqlite://x.db?max_variables=999").unwrap().max_variables, Some(999));
     }
 
     #[test]
@@ -177,6 +192,8 @@ mod tests {
             "sqlite://x.db?mode=wat",
             "sqlite://x.db?cache=shared",
             "sqlite::memory:?mode=ro",
+            "sqlite://x.db?max_variables=0",
+            "sqlite://x.db?max_variables=many",
         ] {
             let e = parse(bad).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::Config, "{bad}: {e}");

@@ -200,6 +200,11 @@ fn open_blocking(options: &SqliteOptions, role: Role, cache_capacity: usize) -> 
     .map_err(|e| error::map(e).context(format_args!("opening SQLite database {:?}", options.location)))?;
     configure(&conn, options, role, cache_capacity)
         .map_err(|e| e.context(format_args!("configuring SQLite database {:?}", options.location)))?;
+    if let Some(n) = options.max_variables {
+        // SQLite keeps the lower of this and its compiled-in maximum.
+        let n = i32::try_from(n).unwrap_or(i32::MAX);
+        conn.set_limit(Limit::SQLITE_LIMIT_VARIABLE_NUMBER, n).map_err(error::map)?;
+    }
     let limit = conn.limit(Limit::SQLITE_LIMIT_VARIABLE_NUMBER).map_err(error::map)?;
     Ok((conn, usize::try_from(limit).unwrap_or(999)))
 }

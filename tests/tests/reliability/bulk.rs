@@ -145,3 +145,41 @@ both!(config = config().max_size(1); async fn a_cancelled_bulk_insert_is_all_or_
     db.assert_healthy().await;
     Ok(())
 });
+
+// SQLite's limit lowered per connection, as `sqlite3_limit` does
+// (`max_variables=999` in the URL): the driver reads the lowered limit back
+// and 10,000 three-column rows split under it (30,000 parameters in 31
+// statements of at most 333 rows), every row present and exact; a single
+// row wider than the limit is a clear error before anything runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_lowered_limit() -> Result {
+    let file = quarry_testkit::SqliteTestDb::new().map_err(|e| Error::new(ErrorKind::Config, e.to_string()))?;
+    let engine = Engine::connect_with(&format!("{}?max_variables=999", file.url()), config().max_size(1)).await?;
+    let w = Wide::table();
+    engine.create_all(&MetaData::new().with(w)).await?;
+    let mut conn = engine.acquire().await?;
+    assert_eq!(quarry::Connection::max_params(&conn), 999, "the lowered limit, read back");
+    let rows = 10_000_i64;
+    let data = (1..=rows).map(|i| (7_i64, i, format!("w{i}")));
+    let inserted = insert_into(w).rows((w.batch, w.v, w.w), data).execute(&mut conn).await?;
+    assert_eq!(inserted, rows as u64);
+    assert_eq!(summary(&mut conn, Some(7)).await?, expected(rows));
+    let texts: i64 = select(count_star())
+        .from(w)
+        .filter(w.w.eq(lit("w").concat(w.v.cast::<String>())))
+        .fetch_scalar(&mut conn)
+        .await?;
+    assert_eq!(texts, rows, "every row's text matches its number");
+    drop(conn);
+    assert_healthy(&engine, (&file).into()).await;
+
+    // Two parameters at most: a three-column row cannot be split.
+    let tiny = Engine::connect_with(&format!("{}?max_variables=2", file.url()), config().max_size(1)).await?;
+    let err =
+        tiny.execute(insert_into(w).rows((w.batch, w.v, w.w), [(8_i64, 1_i64, "x".to_owned())])).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Compile, "{err}");
+    assert!(err.to_string().contains("limit of 2"), "{err}");
+    let eights: i64 = tiny.fetch_scalar(select(count_star()).from(w).filter(w.batch.eq(8))).await?;
+    assert_eq!(eights, 0);
+    Ok(())
+}
