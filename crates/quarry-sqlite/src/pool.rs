@@ -5,8 +5,9 @@
 //! connections race for the write lock (and fail with "database is locked"
 //! when a read transaction tries to upgrade, which no busy timeout can fix),
 //! the pool has exactly one writer: writes and write transactions queue for
-//! it, reads run on the readers concurrently (WAL lets them read while the
-//! writer writes).
+//! it, reads run on the readers concurrently (in a file database WAL lets
+//! them read while the writer writes; an in-memory database has no WAL, so
+//! there readers wait, up to `busy_timeout`, for an open write transaction).
 
 use std::cell::Cell;
 use std::sync::{Arc, Mutex, OnceLock};
