@@ -88,11 +88,12 @@ pub mod prelude {
         Any, BoolExprMethods, ExprMethods, TextExprMethods, Window, abs, and_, avg, case, cast, coalesce, col, count,
         count_distinct, count_star, cume_dist, current_date, date, date_add, dense_rank, exists, extract, first_value,
         func, greatest, lag, last_value, lead, least, length, lit, lower, max, min, not_, not_exists, now, nth_value,
-        ntile, null, nullif, or_, percent_rank, rank, raw, round, row_number, substring, sum, time, timestamp,
+        ntile, null, nullif, or_, param, percent_rank, rank, raw, round, row_number, substring, sum, time, timestamp,
         timestamptz, trim, upper, value,
     };
     pub use crate::statement::{
-        create_index, create_table, delete_from, drop_index, drop_table, insert_into, select, table_named, text, update,
+        Prepared, create_index, create_table, delete_from, drop_index, drop_table, insert_into, select, table_named,
+        text, update,
     };
     pub use crate::{
         Column, Compile, ConnectionExt, Dialect, Error, ErrorKind, Execute, Expr, FromRow, FromValue, Postgres, Sqlite,

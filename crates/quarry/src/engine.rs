@@ -234,6 +234,16 @@ impl Engine {
         tx.commit().await
     }
 
+    /// Compile `statement` once for this engine's database, leaving its
+    /// named parameters ([`param`](quarry_core::expr::param)) to be bound
+    /// each time it runs: `stmt.prepare(engine.dialect())`.
+    pub fn prepare(
+        &self,
+        statement: impl Compile + Send + Sync + 'static,
+    ) -> Result<quarry_core::statement::Prepared, quarry_core::CompileError> {
+        statement.prepare(self.dialect())
+    }
+
     /// The dialect statements are compiled for.
     pub fn dialect(&self) -> &'static dyn Dialect {
         each_driver!(self, pool => pool.dialect())

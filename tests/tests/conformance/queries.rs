@@ -953,3 +953,48 @@ backend_test!(async fn bare_values_in_the_select_list_keep_their_type(db) {
     assert_eq!(row, (1_i64 << 40, "text".to_owned(), 2.5, true, 7));
     Ok(())
 });
+
+// Prepared statements (`param()` + `prepare()` + `bind()`): compiled once,
+// run with new values on connections and transactions, shared by tasks.
+backend_test!(async fn prepared_statements_run_with_new_values(db) {
+    seed(&db).await?;
+    let u = Users::table();
+    let by_karma =
+        db.engine.prepare(select((u.id, u.name)).from(u).filter(u.karma.ge(param::<i32>("min"))).order_by(u.id))?;
+    let mut conn = db.conn().await?;
+    let high: Vec<(i64, String)> = by_karma.bind("min", 20).fetch_all(&mut conn).await?;
+    assert_eq!(high, vec![(1, "ada".to_owned()), (3, "cy".to_owned())]);
+    let everyone: Vec<(i64, String)> = by_karma.bind("min", 0).fetch_all(&mut conn).await?;
+    assert_eq!(everyone.len(), 4);
+
+    let bump = db.engine.prepare(
+        update(u).set(u.karma, u.karma + param::<i32>("by")).filter(u.id.eq(param::<i64>("id"))).returning(u.karma),
+    )?;
+    let mut tx = conn.begin().await?;
+    let karma: i32 = bump.bind("by", 5).bind("id", 2_i64).fetch_scalar(&mut tx).await?;
+    assert_eq!(karma, 10, "bob had 5");
+    tx.commit().await?;
+
+    // Shared by tasks, each on its own connection.
+    let tasks: Vec<_> = (1..=4_i64)
+        .map(|id| {
+            let (engine, bump) = (db.engine.clone(), bump.clone());
+            tokio::spawn(async move {
+                let mut conn = engine.acquire().await?;
+                bump.bind("id", id).bind("by", 1).fetch_scalar::<i32>(&mut conn).await
+            })
+        })
+        .collect();
+    let mut after = Vec::new();
+    for task in tasks {
+        after.push(task.await.expect("a task panicked")?);
+    }
+    assert_eq!(after, vec![51, 11, 21, 1]);
+
+    // A value missing, or one for no parameter: refused before anything is sent.
+    let err = by_karma.bound().fetch_all::<(i64, String)>(&mut conn).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Compile, "{err}");
+    let err = by_karma.bind("min", 0).bind("max", 9).fetch_all::<(i64, String)>(&mut conn).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Compile, "{err}");
+    Ok(())
+});

@@ -62,6 +62,15 @@ pub enum Expr {
         /// Its SQL type.
         ty: ColumnType,
     },
+    /// A named parameter whose value is bound when a prepared statement
+    /// runs ([`Prepared`](crate::statement::Prepared)); `ty` as in
+    /// `TypedValue`, where the server cannot infer it.
+    Param {
+        /// The parameter's name.
+        name: Ident,
+        /// Its SQL type, where it must be written.
+        ty: Option<ColumnType>,
+    },
     /// A raw SQL fragment whose `:name` parameters are bound.
     Raw(RawSql),
     /// `DEFAULT`, in `INSERT ... VALUES` and `UPDATE ... SET`.

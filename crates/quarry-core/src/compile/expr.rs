@@ -30,6 +30,7 @@ impl SqlWriter<'_> {
             Expr::Wildcard(t) => self.wildcard(t.as_ref()),
             Expr::Value(v) => self.push_value(v),
             Expr::TypedValue { value, ty } => self.dialect.write_typed_value(self, value, ty),
+            Expr::Param { name, ty } => self.param(name, ty.as_ref()),
             Expr::Raw(raw) => self.raw(raw),
             Expr::Default => self.keyword("DEFAULT"),
             Expr::Excluded(name) => self.excluded(name),
@@ -53,6 +54,28 @@ impl SqlWriter<'_> {
             Expr::Tuple(items) => self.tuple(items),
             Expr::TooDeep => Err(CompileError::TooDeep { limit: crate::MAX_DEPTH }),
         }
+    }
+
+    /// A named parameter: its bound value when there is one (a prepared
+    /// statement run with its values), else, when preparing, a placeholder
+    /// whose position is recorded; anything else is a missing bind.
+    fn param(&mut self, name: &crate::Ident, ty: Option<&crate::schema::ColumnType>) -> Result<(), CompileError> {
+        let bound = self.bindings.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
+        let was_bound = bound.is_some();
+        let value = match bound {
+            Some(value) => value,
+            None if self.slots.is_some() && !self.inline_values => Value::Null,
+            None => return Err(CompileError::MissingBind { name: name.to_string() }),
+        };
+        match ty {
+            Some(ty) => self.dialect.write_typed_value(self, &value, ty)?,
+            None => self.push_value(&value)?,
+        }
+        if !was_bound && let Some(slots) = &mut self.slots {
+            // The placeholder just written is the last parameter.
+            slots.push((name.clone(), self.params.len()));
+        }
+        Ok(())
     }
 
     fn keyword(&mut self, keyword: &str) -> Result<(), CompileError> {
@@ -534,6 +557,7 @@ fn binding(expr: &Expr) -> Binding {
         | Expr::Wildcard(_)
         | Expr::Value(_)
         | Expr::TypedValue { .. }
+        | Expr::Param { .. }
         | Expr::Default
         | Expr::Excluded(_)
         | Expr::Case { .. }

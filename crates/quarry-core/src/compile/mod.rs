@@ -180,6 +180,12 @@ pub struct SqlWriter<'d> {
     /// The dialect's identifier quote and length limit, asked once.
     quote: char,
     max_identifier_bytes: usize,
+    /// Values for named parameters (`param()`), when a prepared
+    /// statement is written with its values.
+    bindings: Vec<(crate::Ident, Value)>,
+    /// When preparing: each unbound named parameter and its placeholder's
+    /// number.
+    slots: Option<Vec<(crate::Ident, usize)>>,
 }
 
 impl<'d> SqlWriter<'d> {
@@ -194,6 +200,8 @@ impl<'d> SqlWriter<'d> {
             statement_query: false,
             quote: dialect.identifier_quote(),
             max_identifier_bytes: dialect.max_identifier_bytes().unwrap_or(usize::MAX),
+            bindings: Vec::new(),
+            slots: None,
         }
     }
 
@@ -350,6 +358,18 @@ impl<'d> SqlWriter<'d> {
         result.map(|()| StatementKind::Ddl)
     }
 
+    /// Write with `values` for the named parameters (`param()`).
+    pub(crate) fn with_bindings<R>(
+        &mut self,
+        values: &[(crate::Ident, Value)],
+        f: impl FnOnce(&mut Self) -> Result<R, CompileError>,
+    ) -> Result<R, CompileError> {
+        let saved = std::mem::replace(&mut self.bindings, values.to_vec());
+        let result = f(self);
+        self.bindings = saved;
+        result
+    }
+
     fn finish(self, kind: StatementKind) -> Compiled {
         Compiled { sql: self.sql, params: self.params, kind }
     }
@@ -367,6 +387,19 @@ pub fn to_debug_sql(stmt: &Statement, dialect: &dyn Dialect) -> Result<DebugSql,
     let mut w = SqlWriter::new(dialect, true);
     w.statement(stmt)?;
     Ok(DebugSql(w.sql))
+}
+
+/// Compile `stmt` leaving its named parameters unbound: the SQL with NULL
+/// parameters in their places, and each name with its placeholder number.
+pub(crate) fn compile_prepared(
+    stmt: &(impl Compile + ?Sized),
+    dialect: &dyn Dialect,
+) -> Result<(Compiled, Vec<(crate::Ident, usize)>), CompileError> {
+    let mut w = SqlWriter::new(dialect, false);
+    w.slots = Some(Vec::new());
+    let kind = stmt.write(&mut w)?;
+    let slots = w.slots.take().unwrap_or_default();
+    Ok((w.finish(kind), slots))
 }
 
 /// Compile with a custom walk (the typed builders' entry point).
@@ -394,6 +427,16 @@ pub trait Compile {
     /// Render with values inline, for logs only (never executed).
     fn to_debug_sql(&self, dialect: &dyn Dialect) -> Result<DebugSql, CompileError> {
         compile_with(dialect, true, |w| self.write(w)).map(|c| DebugSql(c.sql))
+    }
+
+    /// Compile once for `dialect`, leaving the named parameters
+    /// ([`param`](crate::expr::param)) to be bound each time the statement
+    /// runs: see [`Prepared`](crate::statement::Prepared).
+    fn prepare(self, dialect: &'static dyn Dialect) -> Result<crate::statement::Prepared, CompileError>
+    where
+        Self: Sized + Send + Sync + 'static,
+    {
+        crate::statement::Prepared::new(self, dialect)
     }
 
     /// Compile into statements that each bind at most `max_params`

@@ -49,6 +49,22 @@ pub fn col(name: impl Into<Ident>) -> Expr<Any> {
     Expr::from_node(ast::Expr::Column(ast::ColumnRef { table: None, name: name.into() }))
 }
 
+/// A named parameter, bound each time a prepared statement runs (as
+/// SQLAlchemy's `bindparam()`): see [`Prepared`](crate::statement::Prepared).
+/// Compiling a statement that holds one without preparing it is a
+/// [`CompileError::MissingBind`](crate::CompileError::MissingBind).
+///
+/// ```
+/// use quarry_core::prelude::*;
+/// let q = select(param::<i64>("n").label("n")).prepare(&Postgres)?;
+/// assert_eq!(q.sql(), r#"SELECT CAST($1 AS BIGINT) AS "n""#);
+/// assert_eq!(q.param_names().collect::<Vec<_>>(), ["n"]);
+/// # Ok::<(), quarry_core::CompileError>(())
+/// ```
+pub fn param<T: SqlType>(name: &'static str) -> Expr<T> {
+    Expr::from_node(ast::Expr::Param { name: Ident::new_static(name), ty: None })
+}
+
 /// A raw SQL fragment, untyped, whose `:name` parameters are bound with
 /// [`Raw::bind`]. Only `&'static str` is accepted: SQL text should be
 /// written by the programmer, not assembled from input. For the rare

@@ -39,7 +39,7 @@ pub use column::{Column, ColumnValue};
 pub use functions::{
     Case, FunctionExpr, Raw, Window, abs, and_, avg, case, cast, coalesce, col, count, count_distinct, count_star,
     cume_dist, current_date, date, date_add, dense_rank, exists, extract, first_value, func, greatest, lag, last_value,
-    lead, least, length, lit, lower, max, min, not_, not_exists, now, nth_value, ntile, null, nullif, or_,
+    lead, least, length, lit, lower, max, min, not_, not_exists, now, nth_value, ntile, null, nullif, or_, param,
     percent_rank, rank, raw, raw_dynamic_unchecked, round, row_number, substring, sum, time, timestamp, timestamptz,
     trim, upper, value,
 };
@@ -126,6 +126,7 @@ impl<T: SqlType> Expr<T> {
     pub(crate) fn typed_if_value(self) -> Self {
         match (self.node, T::column_type_hint()) {
             (ast::Expr::Value(value), Some(ty)) => Expr::from_node(ast::Expr::TypedValue { value, ty }),
+            (ast::Expr::Param { name, ty: None }, Some(ty)) => Expr::from_node(ast::Expr::Param { name, ty: Some(ty) }),
             (node, _) => Expr { node, depth: self.depth, _type: PhantomData },
         }
     }

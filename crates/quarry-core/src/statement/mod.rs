@@ -10,6 +10,7 @@ use crate::schema::TableSource;
 mod ddl;
 mod delete;
 mod insert;
+mod prepared;
 mod select;
 mod text;
 mod update;
@@ -20,6 +21,7 @@ pub use ddl::{
 };
 pub use delete::{Delete, delete_from};
 pub use insert::{ColumnTuple, Insert, IntoAssignments, OnConflictBuilder, RowOf, insert_into};
+pub use prepared::{Bound, Prepared};
 pub use select::{Compound, Cte, NamedTable, Select, Subquery, select, table_named};
 pub use text::{Text, text, text_dynamic_unchecked};
 pub use update::{Update, update};
