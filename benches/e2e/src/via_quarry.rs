@@ -1,7 +1,12 @@
-//! Quarry, on either backend (the URL decides): typed queries built and
-//! compiled on every call, as an application does, run on one connection
-//! held by the benchmark (`lookups`: a separate engine with a pool of 8,
-//! a connection acquired per lookup).
+//! Quarry, on either backend (the URL decides), run on one connection held
+//! by the benchmark (`lookups`: a separate engine with a pool of 8, a
+//! connection acquired per lookup).
+//!
+//! The repeated queries (selects, the join, the lookup) are prepared once
+//! with `param()` and `engine.prepare()` and bound on every call, as an
+//! application that runs them often would, and as the raw contenders
+//! prepare theirs once. With `QUARRY_BENCH_BUILD_EACH_CALL=1` they are
+//! built and compiled on every call instead, to measure that cost.
 
 use std::sync::Arc;
 
@@ -50,26 +55,62 @@ pub struct Bench {
     conn: Conn,
     pool: Engine,
     postgres: bool,
+    /// The prepared queries, unless they are built on every call.
+    prepared: Option<Queries>,
 }
 
-macro_rules! select_all {
-    ($conn:expr, $t:ident) => {{
+/// The queries prepared once.
+struct Queries {
+    select_1: Prepared,
+    select_100: Prepared,
+    select_10000: Prepared,
+    join_1: Prepared,
+    join_1000: Prepared,
+    lookup: Prepared,
+}
+
+macro_rules! select_all_query {
+    ($t:ident) => {{
         let t = $t::table();
-        select((t.id, t.name, t.hair_color)).from(t).fetch_all::<User>($conn).await.expect("select")
+        select((t.id, t.name, t.hair_color)).from(t)
     }};
 }
 
-macro_rules! join {
-    ($conn:expr, $u:ident, $p:ident) => {{
+macro_rules! join_query {
+    ($u:ident, $p:ident, $hair:expr) => {{
         let (u, p) = ($u::table(), $p::table());
         select((u.id, u.name, u.hair_color, p.id, p.user_id, p.title, p.body))
             .from(u)
             .left_join(p, p.user_id.eq(u.id))
-            .filter(u.hair_color.eq(JOIN_HAIR))
-            .fetch_all::<(User, Option<Post>)>($conn)
-            .await
-            .expect("join")
+            .filter(u.hair_color.eq($hair))
     }};
+}
+
+fn lookup_query(id: impl quarry::expr::IntoExpr<i64>) -> quarry::statement::Select {
+    let u = Users10000::table();
+    select((u.id, u.name, u.hair_color)).from(u).filter(u.id.eq(id))
+}
+
+impl Queries {
+    fn prepare(engine: &Engine) -> Queries {
+        let prepare = |q| engine.prepare(q).expect("prepare");
+        Queries {
+            select_1: prepare(select_all_query!(Users1)),
+            select_100: prepare(select_all_query!(Users100)),
+            select_10000: prepare(select_all_query!(Users10000)),
+            join_1: prepare(join_query!(JUsers1, JPosts1, param::<String>("hair"))),
+            join_1000: prepare(join_query!(JUsers1000, JPosts1000, param::<String>("hair"))),
+            lookup: prepare(lookup_query(param::<i64>("id"))),
+        }
+    }
+}
+
+macro_rules! select_all {
+    ($conn:expr, $t:ident) => {{ select_all_query!($t).fetch_all::<User>($conn).await.expect("select") }};
+}
+
+macro_rules! join {
+    ($conn:expr, $u:ident, $p:ident) => {{ join_query!($u, $p, JOIN_HAIR).fetch_all::<(User, Option<Post>)>($conn).await.expect("join") }};
 }
 
 impl Contender for Bench {
@@ -83,11 +124,22 @@ impl Contender for Bench {
         let conn = single.acquire().await.expect("acquire");
         let pool = Engine::connect_with(target, PoolConfig::new().max_size(POOL_SIZE)).await.expect("pool");
         let postgres = target.starts_with("postgres");
-        Bench { conn, pool, postgres }
+        let build_each_call = std::env::var("QUARRY_BENCH_BUILD_EACH_CALL").is_ok_and(|v| v == "1");
+        let prepared = if build_each_call { None } else { Some(Queries::prepare(&pool)) };
+        Bench { conn, pool, postgres, prepared }
     }
 
     async fn select_users(&mut self, size: usize) -> Vec<User> {
         let conn = &mut self.conn;
+        if let Some(q) = &self.prepared {
+            let query = match size {
+                1 => &q.select_1,
+                100 => &q.select_100,
+                10_000 => &q.select_10000,
+                _ => panic!("no users_{size} table"),
+            };
+            return query.bound().fetch_all::<User>(conn).await.expect("select");
+        }
         match size {
             1 => select_all!(conn, Users1),
             100 => select_all!(conn, Users100),
@@ -98,6 +150,14 @@ impl Contender for Bench {
 
     async fn join(&mut self, size: usize) -> Vec<(User, Option<Post>)> {
         let conn = &mut self.conn;
+        if let Some(q) = &self.prepared {
+            let query = match size {
+                1 => &q.join_1,
+                1000 => &q.join_1000,
+                _ => panic!("no jusers_{size} table"),
+            };
+            return query.bind("hair", JOIN_HAIR).fetch_all::<(User, Option<Post>)>(conn).await.expect("join");
+        }
         match size {
             1 => join!(conn, JUsers1, JPosts1),
             1000 => join!(conn, JUsers1000, JPosts1000),
@@ -140,17 +200,17 @@ impl Contender for Bench {
     async fn lookups(&mut self) -> u64 {
         let tasks = (0..LOOKUP_TASKS).map(|task| {
             let engine = self.pool.clone();
+            let prepared = self.prepared.as_ref().map(|q| q.lookup.clone());
             tokio::spawn(async move {
-                let u = Users10000::table();
                 let mut sum = 0u64;
                 for k in 0..LOOKUPS_PER_TASK {
                     let mut conn = engine.acquire().await.expect("acquire");
-                    let user: User = select((u.id, u.name, u.hair_color))
-                        .from(u)
-                        .filter(u.id.eq(lookup_id(task, k)))
-                        .fetch_one(&mut conn)
-                        .await
-                        .expect("lookup");
+                    let id = lookup_id(task, k);
+                    let user: User = match &prepared {
+                        Some(lookup) => lookup.bind("id", id).fetch_one(&mut conn).await,
+                        None => lookup_query(id).fetch_one(&mut conn).await,
+                    }
+                    .expect("lookup");
                     sum = sum.wrapping_add(digest_one(&user));
                 }
                 sum
