@@ -2,7 +2,8 @@
 //! by the benchmark (`lookups`: a separate engine with a pool of 8, a
 //! connection acquired per lookup).
 //!
-//! The repeated queries (selects, the join, the lookup) are prepared once
+//! The repeated queries (selects, the join, the lookup, the one-row
+//! insert) are prepared once
 //! with `param()` and `engine.prepare()` and bound on every call, as an
 //! application that runs them often would, and as the raw contenders
 //! prepare theirs once. With `QUARRY_BENCH_BUILD_EACH_CALL=1` they are
@@ -67,6 +68,8 @@ struct Queries {
     join_1: Prepared,
     join_1000: Prepared,
     lookup: Prepared,
+    /// A one-row insert (more rows are built with `rows()`).
+    insert_one: Prepared,
 }
 
 macro_rules! select_all_query {
@@ -101,6 +104,12 @@ impl Queries {
             join_1: prepare(join_query!(JUsers1, JPosts1, param::<String>("hair"))),
             join_1000: prepare(join_query!(JUsers1000, JPosts1000, param::<String>("hair"))),
             lookup: prepare(lookup_query(param::<i64>("id"))),
+            insert_one: {
+                let t = InsQuarry::table();
+                let insert = insert_into(t)
+                    .values((t.name.set(param::<String>("name")), t.hair_color.set(param::<String>("hair"))));
+                engine.prepare(insert).expect("prepare")
+            },
         }
     }
 }
@@ -166,6 +175,10 @@ impl Contender for Bench {
     }
 
     async fn insert(&mut self, rows: &Arc<[NewUser]>) -> u64 {
+        if let (Some(q), [row]) = (&self.prepared, &rows[..]) {
+            let insert = q.insert_one.bind("name", row.name.as_str()).bind("hair", row.hair_color.as_deref());
+            return insert.execute(&mut self.conn).await.expect("insert");
+        }
         let t = InsQuarry::table();
         insert_into(t)
             .rows((t.name, t.hair_color), rows.iter().map(|r| (r.name.as_str(), r.hair_color.as_deref())))
