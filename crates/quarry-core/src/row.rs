@@ -2,6 +2,8 @@
 //! Rust types a row becomes (scalars, tuples, `Option`s of them, and structs
 //! with `#[derive(FromRow)]`).
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use bytes::Bytes;
 
 use crate::error::{Error, ErrorKind};
@@ -43,6 +45,42 @@ pub trait Row {
     {
         self.get(self.index_of(name)?)
     }
+
+    /// The statement's record of the column names already checked against
+    /// the fields decoded from them, shared by all its rows; `None` (the
+    /// default) checks every row.
+    fn name_checks(&self) -> Option<&NameChecks> {
+        None
+    }
+}
+
+/// Which columns' names `#[derive(FromRow)]` has found where it expected
+/// them, for the rows of one statement decoded into one type: a driver
+/// keeps one per statement and hands it out through
+/// [`Row::name_checks`], so that each name is compared once rather than
+/// once per row. (For one type, a column position always belongs to the
+/// same field, and a statement's column names do not change between rows.)
+/// Columns past the 64th are checked on every row.
+#[derive(Debug, Default)]
+pub struct NameChecks {
+    matched: AtomicU64,
+}
+
+impl NameChecks {
+    /// Nothing checked yet.
+    pub fn new() -> Self {
+        NameChecks::default()
+    }
+
+    fn is_matched(&self, index: usize) -> bool {
+        index < 64 && self.matched.load(Ordering::Relaxed) & (1 << index) != 0
+    }
+
+    fn set_matched(&self, index: usize) {
+        if index < 64 {
+            self.matched.fetch_or(1 << index, Ordering::Relaxed);
+        }
+    }
 }
 
 fn no_such_column<R: Row + ?Sized>(row: &R, name: &str) -> Error {
@@ -58,8 +96,9 @@ pub fn index_out_of_range(index: usize, len: usize) -> Error {
 
 /// Find the column for struct field `name` expected at `offset + position`
 /// among the `width` columns a struct reads: the expected position when its
-/// name matches (the usual case, one comparison), else the column of that
-/// name within the struct's columns. Used by `#[derive(FromRow)]`.
+/// name matches (the usual case: one comparison, once per statement where
+/// the row has [`NameChecks`]), else the column of that name within the
+/// struct's columns. Used by `#[derive(FromRow)]`.
 #[doc(hidden)]
 pub fn field_index<R: Row + ?Sized>(
     row: &R,
@@ -69,7 +108,14 @@ pub fn field_index<R: Row + ?Sized>(
     name: &str,
 ) -> Result<usize, Error> {
     let expected = offset + position;
+    let checks = row.name_checks();
+    if checks.is_some_and(|c| c.is_matched(expected)) {
+        return Ok(expected);
+    }
     if row.column_name(expected) == Some(name) {
+        if let Some(c) = checks {
+            c.set_matched(expected);
+        }
         return Ok(expected);
     }
     let end = (offset + width).min(row.len());

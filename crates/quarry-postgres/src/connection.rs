@@ -10,6 +10,7 @@ use tracing::Instrument;
 use crate::decode::PgRow;
 use crate::pool::{Manager, PgPool};
 use crate::state::{ConnState, MAX_PARAMS};
+use quarry_core::row::NameChecks;
 
 /// A connection borrowed from a [`PgPool`](crate::PgPool); dropping it
 /// returns the connection to the pool.
@@ -122,9 +123,10 @@ impl Connection for PgConnection {
             let state = self.state().await?;
             let (op, rows) = state.start(&query).await?;
             let mut out = Vec::new();
+            let checks = NameChecks::new();
             state
                 .drain(op, rows, |row| {
-                    out.push(T::from_row(&PgRow::new(row))?);
+                    out.push(T::from_row(&PgRow::of_statement(row, &checks))?);
                     Ok(())
                 })
                 .await?;

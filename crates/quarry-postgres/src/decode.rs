@@ -5,7 +5,7 @@
 use std::fmt;
 
 use postgres_types::{FromSql, Kind, Type};
-use quarry_core::row::index_out_of_range;
+use quarry_core::row::{NameChecks, index_out_of_range};
 use quarry_core::{DecodeError, Error, ErrorKind, FromValue, Interval, Row, Value, ValueRef};
 
 use crate::types::{self, display_name};
@@ -16,12 +16,20 @@ use crate::types::{self, display_name};
 /// PostgreSQL type found: "decoding column 2 `age` as i32: found text".
 pub struct PgRow<'r> {
     row: &'r tokio_postgres::Row,
+    /// The statement's names already matched to fields, shared by its rows.
+    checks: Option<&'r NameChecks>,
 }
 
 impl<'r> PgRow<'r> {
     /// View a tokio-postgres row as a Quarry [`Row`].
     pub fn new(row: &'r tokio_postgres::Row) -> Self {
-        PgRow { row }
+        PgRow { row, checks: None }
+    }
+
+    /// A row of a statement whose rows share `checks`, so that field names
+    /// are compared once per statement.
+    pub(crate) fn of_statement(row: &'r tokio_postgres::Row, checks: &'r NameChecks) -> Self {
+        PgRow { row, checks: Some(checks) }
     }
 
     fn cell(&self, index: usize) -> Result<(&'r tokio_postgres::Column, Option<&'r [u8]>), Error> {
@@ -56,6 +64,10 @@ impl Row for PgRow<'_> {
 
     fn is_null(&self, index: usize) -> Result<bool, Error> {
         self.cell(index).map(|(_, raw)| raw.is_none())
+    }
+
+    fn name_checks(&self) -> Option<&NameChecks> {
+        self.checks
     }
 }
 

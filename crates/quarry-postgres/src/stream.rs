@@ -14,6 +14,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use futures_core::Stream;
+use quarry_core::row::NameChecks;
 use quarry_core::{Compiled, Error, FromRow};
 use tokio_postgres::RowStream;
 use tracing::Instrument;
@@ -40,6 +41,8 @@ enum State<'a> {
 /// `stream.next().await` works without pinning.
 pub(crate) struct Rows<'a, T> {
     state: State<'a>,
+    /// The field names already matched, for every row of the stream.
+    checks: NameChecks,
     _rows: PhantomData<fn() -> T>,
 }
 
@@ -51,7 +54,7 @@ pub(crate) fn rows<T: FromRow>(conn: &mut PgConnection, query: Compiled) -> Rows
         let (op, rows) = conn.start(&query).await?;
         Ok((conn, op, rows))
     };
-    Rows { state: State::Starting(Box::pin(start.instrument(span))), _rows: PhantomData }
+    Rows { state: State::Starting(Box::pin(start.instrument(span))), checks: NameChecks::new(), _rows: PhantomData }
 }
 
 impl<T: FromRow> Stream for Rows<'_, T> {
@@ -74,7 +77,9 @@ impl<T: FromRow> Stream for Rows<'_, T> {
                 State::Running { conn, op, rows } => match rows.as_mut().poll_next(cx) {
                     Poll::Pending => return Poll::Pending,
                     // A decode error is one item; the stream goes on.
-                    Poll::Ready(Some(Ok(row))) => return Poll::Ready(Some(T::from_row(&PgRow::new(&row)))),
+                    Poll::Ready(Some(Ok(row))) => {
+                        return Poll::Ready(Some(T::from_row(&PgRow::of_statement(&row, &this.checks))));
+                    }
                     Poll::Ready(Some(Err(e))) => {
                         let err = match op.take() {
                             Some(op) => conn.end_err(op, e),

@@ -3,6 +3,7 @@
 
 use std::cell::{Cell, OnceCell};
 
+use quarry_core::row::NameChecks;
 use quarry_core::{DecodeError, Error, FromValue, Row, ValueRef};
 use rusqlite::types::ValueRef as SqliteRef;
 
@@ -25,11 +26,13 @@ pub(crate) struct Columns {
     lookups: Cell<usize>,
     /// Every column's name.
     names: OnceCell<Vec<Box<str>>>,
+    /// The names already matched to fields (`#[derive(FromRow)]`).
+    checks: NameChecks,
 }
 
 impl Columns {
     pub(crate) fn new() -> Self {
-        Columns { count: OnceCell::new(), lookups: Cell::new(0), names: OnceCell::new() }
+        Columns { count: OnceCell::new(), lookups: Cell::new(0), names: OnceCell::new(), checks: NameChecks::new() }
     }
 
     fn count(&self, row: &rusqlite::Row<'_>) -> usize {
@@ -119,5 +122,9 @@ impl Row for SqliteRow<'_, '_> {
 
     fn is_null(&self, index: usize) -> Result<bool, Error> {
         Ok(matches!(self.cell(index)?, SqliteRef::Null))
+    }
+
+    fn name_checks(&self) -> Option<&NameChecks> {
+        Some(&self.columns.checks)
     }
 }
