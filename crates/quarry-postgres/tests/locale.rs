@@ -201,27 +201,7 @@ async fn stale_plans_under(db: &PgTestDb, locale: &str) {
         assert_ne!(translated, ENGLISH_DIVISION, "lc_messages={locale} did not translate the messages");
     }
 
-    // Cache the statements on every connection.
-    for c in &mut conns {
-        let _: Vec<(i32, String)> = c.fetch_all(sql("SELECT * FROM t")).await.unwrap();
-        let _: Vec<(i32,)> = c.fetch_all(sql("SELECT id FROM t")).await.unwrap();
-        let _: Vec<(i32,)> = c.fetch_all(sql("SELECT * FROM v")).await.unwrap();
-    }
-
-    exec(&mut adm, "ALTER TABLE t ADD COLUMN x int4 DEFAULT 7").await;
-    for c in &mut conns {
-        let rows: Vec<(i32, String, i32)> = c.fetch_all(sql("SELECT * FROM t")).await.unwrap();
-        assert_eq!(rows, vec![(1, "a".to_owned(), 7)]);
-    }
-
-    exec(&mut adm, "ALTER TABLE t ALTER COLUMN id TYPE bigint").await;
-    for c in &mut conns {
-        let rows: Vec<(i64,)> = c.fetch_all(sql("SELECT id FROM t")).await.unwrap();
-        assert_eq!(rows, vec![(1,)]);
-    }
-
-    exec(&mut adm, "DROP VIEW v").await;
-    exec(&mut adm, "CREATE VIEW v AS SELECT name, id FROM w").await;
+    common::reshape_under_cached_statements(&mut conns, &mut adm).await;
     for c in &mut conns {
         let rows: Vec<(Value,)> = c.fetch_all(sql("SELECT * FROM v")).await.unwrap();
         assert_eq!(rows.into_iter().map(|(v,)| v).collect::<Vec<_>>(), vec![Value::from("a")]);

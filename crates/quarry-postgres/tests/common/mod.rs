@@ -133,3 +133,32 @@ impl Drop for Stopped {
         let _ = std::process::Command::new("kill").args(["-CONT", &self.0.to_string()]).status();
     }
 }
+
+/// The stale-plan scenario of RELIABILITY.md §2.5, on tables `t (id int4,
+/// name text)` holding `(1, 'a')`, `w` and a view `v` over `w`: cache three
+/// statements on every connection of `conns`, then, from `adm`, add a
+/// column to `t` and change its key's type (each connection reads the new
+/// shape at once), then replace `v` with a view of another shape (left for
+/// the caller to read).
+pub async fn reshape_under_cached_statements(conns: &mut [PgConnection], adm: &mut PgConnection) {
+    for c in conns.iter_mut() {
+        let _: Vec<(i32, String)> = c.fetch_all(sql("SELECT * FROM t")).await.unwrap();
+        let _: Vec<(i32,)> = c.fetch_all(sql("SELECT id FROM t")).await.unwrap();
+        let _: Vec<(i32,)> = c.fetch_all(sql("SELECT * FROM v")).await.unwrap();
+    }
+
+    exec(adm, "ALTER TABLE t ADD COLUMN x int4 DEFAULT 7").await;
+    for c in conns.iter_mut() {
+        let rows: Vec<(i32, String, i32)> = c.fetch_all(sql("SELECT * FROM t")).await.unwrap();
+        assert_eq!(rows, vec![(1, "a".to_owned(), 7)]);
+    }
+
+    exec(adm, "ALTER TABLE t ALTER COLUMN id TYPE bigint").await;
+    for c in conns.iter_mut() {
+        let rows: Vec<(i64,)> = c.fetch_all(sql("SELECT id FROM t")).await.unwrap();
+        assert_eq!(rows, vec![(1,)]);
+    }
+
+    exec(adm, "DROP VIEW v").await;
+    exec(adm, "CREATE VIEW v AS SELECT name, id FROM w").await;
+}
