@@ -63,7 +63,8 @@ fn decode<T: FromRow>(names: &[&'static str], rows: &[Vec<Value>], shared: bool)
     let out = rows
         .iter()
         .map(|values| {
-            let row = Cells { names, values: values.clone(), checks: shared.then_some(&checks), name_lookups: &lookups };
+            let row =
+                Cells { names, values: values.clone(), checks: shared.then_some(&checks), name_lookups: &lookups };
             T::from_row(&row).unwrap()
         })
         .collect();
