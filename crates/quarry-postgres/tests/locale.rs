@@ -184,14 +184,7 @@ async fn stale_plans_under(db: &PgTestDb, locale: &str) {
     let pool = PgPool::connect(&url, PoolConfig::new().max_size(3)).await.unwrap();
     let admin = common::admin(db).await;
     let mut adm = admin.acquire().await.unwrap();
-    exec(&mut adm, "CREATE TABLE t (id int4, name text)").await;
-    exec(&mut adm, "INSERT INTO t VALUES (1, 'a')").await;
-    exec(&mut adm, "CREATE TABLE w (id int4, name text)").await;
-    exec(&mut adm, "INSERT INTO w VALUES (1, 'a')").await;
-    exec(&mut adm, "CREATE VIEW v AS SELECT id FROM w").await;
-    let mut conns = vec![pool.acquire().await.unwrap(), pool.acquire().await.unwrap(), pool.acquire().await.unwrap()];
-    let pids: std::collections::HashSet<i32> = conns.iter().map(PgConnection::backend_pid).collect();
-    assert_eq!(pids.len(), 3);
+    let mut conns = common::stale_plan_tables(&mut adm, &pool).await;
 
     // Every pooled connection speaks the locale (else this test proves nothing).
     let mut translated = String::new();

@@ -134,6 +134,20 @@ impl Drop for Stopped {
     }
 }
 
+/// The tables of the stale-plan scenario, made from `adm`, and three
+/// distinct connections of `pool` (which must have at least three).
+pub async fn stale_plan_tables(adm: &mut PgConnection, pool: &PgPool) -> Vec<PgConnection> {
+    exec(adm, "CREATE TABLE t (id int4, name text)").await;
+    exec(adm, "INSERT INTO t VALUES (1, 'a')").await;
+    exec(adm, "CREATE TABLE w (id int4, name text)").await;
+    exec(adm, "INSERT INTO w VALUES (1, 'a')").await;
+    exec(adm, "CREATE VIEW v AS SELECT id FROM w").await;
+    let conns = vec![pool.acquire().await.unwrap(), pool.acquire().await.unwrap(), pool.acquire().await.unwrap()];
+    let pids: std::collections::HashSet<i32> = conns.iter().map(PgConnection::backend_pid).collect();
+    assert_eq!(pids.len(), 3, "three distinct connections");
+    conns
+}
+
 /// The stale-plan scenario of RELIABILITY.md §2.5, on tables `t (id int4,
 /// name text)` holding `(1, 'a')`, `w` and a view `v` over `w`: cache three
 /// statements on every connection of `conns`, then, from `adm`, add a
