@@ -55,6 +55,20 @@ fn test_db() -> SqliteTestDb {
     SqliteTestDb::new().expect("temp dir")
 }
 
+/// `pool.acquire()` fails with `PoolTimeout` naming `phase` and the
+/// `limit_ms` that fired, no sooner than the limit and less than `slack`
+/// after it.
+async fn acquire_times_out(pool: &SqlitePool, phase: &str, limit_ms: u64, slack: Duration) {
+    let started = Instant::now();
+    let err = pool.acquire().await.unwrap_err();
+    let elapsed = started.elapsed();
+    assert_eq!(err.kind(), ErrorKind::PoolTimeout, "{err}");
+    assert!(err.message().contains(phase), "{err}");
+    assert!(err.message().contains(&format!("{limit_ms} ms")), "{err}");
+    let limit = Duration::from_millis(limit_ms);
+    assert!(elapsed >= limit && elapsed < limit + slack, "{elapsed:?}");
+}
+
 /// A read on the reader the handle holds.
 async fn read_scalar<T: FromValue + Send + 'static>(conn: &mut SqliteConnection, sql: &'static str) -> Result<T>
 where
@@ -282,13 +296,7 @@ async fn acquire_times_out_waiting_for_a_free_slot() -> Result {
     let mut a = pool.acquire().await?;
     mark_reader(&mut a).await?;
     let b = pool.acquire().await?;
-    let started = Instant::now();
-    let err = pool.acquire().await.unwrap_err();
-    let elapsed = started.elapsed();
-    assert_eq!(err.kind(), ErrorKind::PoolTimeout, "{err}");
-    assert!(err.message().contains("waiting for a free slot"), "{err}");
-    assert!(err.message().contains("200 ms"), "{err}");
-    assert!(elapsed >= Duration::from_millis(200) && elapsed < Duration::from_secs(1), "{elapsed:?}");
+    acquire_times_out(&pool, "waiting for a free slot", 200, Duration::from_millis(800)).await;
     // One writer beside the two readers, all idle but the two held.
     assert_eq!(pool.status(), PoolStatus { max_size: 3, size: 3, available: 1, waiting: 0 });
 
@@ -331,14 +339,7 @@ async fn acquire_times_out_opening_a_connection() -> Result {
         let mut tx = blocker.begin().await?;
         text("INSERT INTO t VALUES (1)").execute(&mut tx).await?;
         // The second reader is opened now, and its opening waits for the lock.
-        let started = Instant::now();
-        let err = pool.acquire().await.unwrap_err();
-        let elapsed = started.elapsed();
-        assert_eq!(err.kind(), ErrorKind::PoolTimeout, "{err}");
-        assert!(err.message().contains("opening a connection"), "{err}");
-        assert!(err.message().contains(&format!("{limit_ms} ms")), "{err}");
-        let limit = Duration::from_millis(limit_ms);
-        assert!(elapsed >= limit && elapsed < limit + Duration::from_secs(1), "{elapsed:?}");
+        acquire_times_out(&pool, "opening a connection", limit_ms, Duration::from_secs(1)).await;
         // Once the lock is free, the next acquire opens a reader at once.
         tx.commit().await?;
         let started = Instant::now();
@@ -359,13 +360,7 @@ async fn acquire_times_out_checking_a_returned_connection() -> Result {
     text("INSERT INTO t VALUES (4)").execute(&mut tx).await?;
     leave_a_stuck_reader(victim).await?;
     // The only idle reader is the stuck one: checking it outlasts acquire_timeout.
-    let started = Instant::now();
-    let err = pool.acquire().await.unwrap_err();
-    let elapsed = started.elapsed();
-    assert_eq!(err.kind(), ErrorKind::PoolTimeout, "{err}");
-    assert!(err.message().contains("checking a returned connection"), "{err}");
-    assert!(err.message().contains("300 ms"), "{err}");
-    assert!(elapsed >= Duration::from_millis(300) && elapsed < Duration::from_millis(1300), "{elapsed:?}");
+    acquire_times_out(&pool, "checking a returned connection", 300, Duration::from_secs(1)).await;
     // The slot is not lost: once the lock is free, acquire() succeeds.
     tx.commit().await?;
     let mut conn = tokio::time::timeout(Duration::from_secs(3), pool.acquire()).await.expect("prompt")?;

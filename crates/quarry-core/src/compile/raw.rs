@@ -154,7 +154,6 @@ impl SqlWriter<'_> {
         }
         let bytes = text.as_bytes();
         let lexical = Lexical::of(self.dialect);
-        let dollar_quotes = lexical.dollar_quotes;
         // The placeholder number each bind got, so a repeated :name reuses it.
         let mut placeholders: Vec<Option<usize>> = vec![None; raw.binds.len()];
         let mut copied = 0; // bytes of `text` already written
@@ -180,10 +179,10 @@ impl SqlWriter<'_> {
                 }
                 b'-' if bytes.get(i + 1) == Some(&b'-') => i = lexical.line_comment_end(bytes, i),
                 b'/' if bytes.get(i + 1) == Some(&b'*') => i = block_comment_end(bytes, i, lexical.nested_comments),
-                b'$' if dollar_quotes => match dollar_quote_end(text, i) {
+                b'$' if lexical.dollar_quotes => match dollar_quote_end(text, i) {
                     Some(end) => i = end,
                     None => {
-                        if let Some(len) = placeholder_len(bytes, i, dollar_quotes) {
+                        if let Some(len) = placeholder_len(bytes, i, lexical.dollar_quotes) {
                             return Err(CompileError::PositionalPlaceholder {
                                 placeholder: text[i..i + len].to_owned(),
                             });
@@ -192,7 +191,7 @@ impl SqlWriter<'_> {
                     }
                 },
                 b'\\' if bytes.get(i + 1) == Some(&b':') => {
-                    if !dollar_quotes && bytes.get(i + 2).is_some_and(|n| is_name_start(*n)) {
+                    if !lexical.dollar_quotes && bytes.get(i + 2).is_some_and(|n| is_name_start(*n)) {
                         // Where the database binds `:name` itself (SQLite),
                         // the unescaped text would be a parameter that
                         // Quarry never binds.
@@ -224,7 +223,7 @@ impl SqlWriter<'_> {
                     i = end;
                 }
                 b'$' | b'?' | b'@' => {
-                    if let Some(len) = placeholder_len(bytes, i, dollar_quotes) {
+                    if let Some(len) = placeholder_len(bytes, i, lexical.dollar_quotes) {
                         return Err(CompileError::PositionalPlaceholder { placeholder: text[i..i + len].to_owned() });
                     }
                     i += 1;

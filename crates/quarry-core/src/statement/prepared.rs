@@ -74,7 +74,7 @@ impl Prepared {
     /// The statement with `name` bound to `value`; bind the others with
     /// [`Bound::bind`], then run it like any statement.
     pub fn bind(&self, name: impl Into<Ident>, value: impl Into<Value>) -> Bound {
-        Bound { template: Arc::clone(&self.template), values: Vec::new() }.bind(name, value)
+        self.bound().bind(name, value)
     }
 
     /// The statement with no value bound yet (for statements without
