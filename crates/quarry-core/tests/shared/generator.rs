@@ -219,11 +219,25 @@ impl Schema {
     }
 }
 
+/// Whether `name` is, the way SQLite compares names (ASCII case folded),
+/// one of the aliases the statement builder gives tables (`build.rs`: `o`,
+/// `j"1`, `subN`, `inN`): a table named `O` beside the alias `o` makes
+/// SQLite's column references ambiguous.
+fn is_builder_alias(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    let numbered = |prefix: &str| {
+        lower.strip_prefix(prefix).is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    };
+    lower == "o" || lower == "j\"1" || numbered("sub") || numbered("in")
+}
+
 /// Two to four tables with hostile names.
 pub fn schema() -> impl Strategy<Value = Schema> {
     let table = (name(), vec(name(), 3..4), vec((name(), ty()), 0..3));
     vec(table, 2..4).prop_map(|tables| {
-        let tnames = distinct(tables.iter().map(|(n, _, _)| n.clone()).collect());
+        let tnames = distinct(
+            tables.iter().map(|(n, _, _)| if is_builder_alias(n) { format!("t{n}") } else { n.clone() }).collect(),
+        );
         let tables = tables
             .into_iter()
             .zip(tnames)
