@@ -7,7 +7,7 @@ use quarry_core::ast::{
     self, Assignment, BinaryOp, ColumnRef, ConflictAction, ConflictTarget, Cte, DateField, Distinct, FrameBound,
     FrameUnits, Func, FunctionCall, InsertSource, IntervalUnit, Join, JoinKind, LockClause, LockStrength, LockWait,
     LogicalOp, NullsOrder, OnConflict, OrderByExpr, Query, SelectItem, SetExpr, SetOperator, SortDirection, Statement,
-    TableName, TableRef, TableWithJoins, TemporalKind, UnaryOp, WindowFrame, WindowSpec, With,
+    TableName, TableRef, TableWithJoins, TemporalKind, UnaryOp, ValuesRows, WindowFrame, WindowSpec, With,
 };
 use quarry_core::schema::ColumnType;
 use quarry_core::{Ident, Value};
@@ -536,9 +536,14 @@ impl<'a> Input<'a> {
                 let source = match self.choose(3) {
                     0 => InsertSource::DefaultValues,
                     1 => InsertSource::Query(Box::new(self.query(d))),
-                    _ => InsertSource::Values(
-                        (0..1 + self.choose(3)).map(|_| columns.iter().map(|_| self.expr(d)).collect()).collect(),
-                    ),
+                    _ => {
+                        let mut rows = ValuesRows::new(columns.len());
+                        for _ in 0..1 + self.choose(3) {
+                            let row: Vec<ast::Expr> = columns.iter().map(|_| self.expr(d)).collect();
+                            rows.push_row(row).expect("each row is as wide as the columns");
+                        }
+                        InsertSource::Values(rows)
+                    }
                 };
                 let column_defaults = (0..self.choose(2)).map(|_| (self.ident(), self.value(1))).collect();
                 let on_conflict = if self.choose(3) == 0 {

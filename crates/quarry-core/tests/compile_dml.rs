@@ -135,6 +135,14 @@ fn client_side_defaults_are_bound_for_columns_left_out() {
         r#"INSERT INTO "events" ("kind", "level") VALUES (?1, ?2)"#,
         &[t("note"), i32v(3)],
     );
+    // So does a row that sets no column: the defaults alone, comma-separated.
+    let q = insert_into(e).values(Vec::<quarry_core::ColumnValue>::new());
+    check_same_params(
+        &q,
+        r#"INSERT INTO "events" ("kind", "level") VALUES ($1, $2)"#,
+        r#"INSERT INTO "events" ("kind", "level") VALUES (?1, ?2)"#,
+        &[t("note"), i32v(3)],
+    );
 }
 
 #[test]
@@ -251,10 +259,13 @@ fn default_in_values_is_postgres_only() {
         with: None,
         table: ast::TableName::new("users"),
         columns: vec!["name".into(), "karma".into()],
-        source: ast::InsertSource::Values(vec![
-            vec![ast::Expr::Value(t("a")), ast::Expr::Default],
-            vec![ast::Expr::Value(t("b")), ast::Expr::Value(i32v(1))],
-        ]),
+        source: ast::InsertSource::Values(
+            ast::ValuesRows::from_rows(vec![
+                vec![ast::Expr::Value(t("a")), ast::Expr::Default],
+                vec![ast::Expr::Value(t("b")), ast::Expr::Value(i32v(1))],
+            ])
+            .expect("rows of one width"),
+        ),
         column_defaults: Vec::new(),
         on_conflict: None,
         returning: Vec::new(),

@@ -13,7 +13,9 @@ mod query;
 mod raw;
 
 pub use ddl::{CreateIndex, CreateTable, DropIndex, DropTable};
-pub use dml::{Assignment, ConflictAction, ConflictTarget, Delete, Insert, InsertSource, OnConflict, Update};
+pub use dml::{
+    Assignment, ConflictAction, ConflictTarget, Delete, Insert, InsertSource, OnConflict, Update, ValuesRows,
+};
 pub use expr::{
     BinaryOp, ColumnRef, DateField, Expr, FrameBound, FrameUnits, Func, FunctionCall, IntervalUnit, LogicalOp,
     NullsOrder, OrderByExpr, SortDirection, TableName, TemporalKind, UnaryOp, WindowFrame, WindowSpec,

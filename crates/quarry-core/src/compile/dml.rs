@@ -29,14 +29,14 @@ impl SqlWriter<'_> {
                 if rows.is_empty() {
                     return Err(CompileError::invalid("INSERT ... VALUES needs at least one row"));
                 }
-                if let Some((n, row)) = rows.iter().enumerate().find(|(_, r)| r.len() != i.columns.len()) {
+                if rows.width() != i.columns.len() {
                     return Err(CompileError::invalid(format!(
-                        "row {n} of the INSERT has {} values for {} columns",
-                        row.len(),
+                        "the INSERT's rows have {} values for {} columns",
+                        rows.width(),
                         i.columns.len()
                     )));
                 }
-                if rows.iter().flatten().any(|e| matches!(e, Expr::Default)) {
+                if rows.cells().iter().any(|e| matches!(e, Expr::Default)) {
                     self.require(Feature::DefaultInValues)?;
                 }
                 self.insert_columns(&i.columns, &defaults)?;
@@ -45,18 +45,20 @@ impl SqlWriter<'_> {
                 self.params.reserve(values);
                 self.sql.reserve(values * 8 + rows.len() * 4);
                 self.push_sql(" VALUES ");
-                self.comma_separated(rows, |w, row| {
-                    w.push_sql("(");
-                    w.write_expr_list(row)?;
-                    for (_, value) in &defaults {
-                        if !row.is_empty() {
-                            w.push_sql(", ");
-                        }
-                        w.push_value(value)?;
+                for (n, row) in rows.iter().enumerate() {
+                    if n > 0 {
+                        self.push_sql(", ");
                     }
-                    w.push_sql(")");
-                    Ok(())
-                })?;
+                    self.push_sql("(");
+                    self.write_expr_list(row)?;
+                    for (k, (_, value)) in defaults.iter().enumerate() {
+                        if k > 0 || !row.is_empty() {
+                            self.push_sql(", ");
+                        }
+                        self.push_value(value)?;
+                    }
+                    self.push_sql(")");
+                }
             }
             InsertSource::Query(q) => {
                 if !i.columns.is_empty() {

@@ -278,6 +278,11 @@ impl<'d> SqlWriter<'d> {
 
     /// Write `expr`, counting its depth.
     pub fn write_expr(&mut self, expr: &ast::Expr) -> Result<(), CompileError> {
+        // The commonest leaf, a bound value, first: writing it recurses no
+        // further, so it needs no level of its own.
+        if let ast::Expr::Value(value) = expr {
+            return self.push_value(value);
+        }
         // No `?` here: this frame is on the stack once per level.
         if self.depth >= MAX_DEPTH {
             return Err(CompileError::TooDeep { limit: MAX_DEPTH });

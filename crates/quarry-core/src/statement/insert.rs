@@ -36,7 +36,7 @@ pub fn insert_into(table: impl TableSource) -> Insert {
             with: None,
             table: def.table_name(),
             columns: Vec::new(),
-            source: InsertSource::Values(Vec::new()),
+            source: InsertSource::Values(ast::ValuesRows::default()),
             column_defaults,
             on_conflict: None,
             returning: Vec::new(),
@@ -158,7 +158,7 @@ row_tuples!(T0 V0 0, T1 V1 1, T2 V2 2, T3 V3 3, T4 V4 4, T5 V5 5, T6 V6 6, T7 V7
 row_tuples!(T0 V0 0, T1 V1 1, T2 V2 2, T3 V3 3, T4 V4 4, T5 V5 5, T6 V6 6, T7 V7 7, T8 V8 8, T9 V9 9, T10 V10 10, T11 V11 11);
 
 impl Insert {
-    fn rows_mut(&mut self) -> Option<&mut Vec<Vec<ast::Expr>>> {
+    fn rows_mut(&mut self) -> Option<&mut ast::ValuesRows> {
         match &mut self.0.stmt.source {
             InsertSource::Values(rows) => Some(rows),
             _ => None,
@@ -178,10 +178,11 @@ impl Insert {
         let first = self.rows_mut().is_some_and(|rows| rows.is_empty());
         if first {
             self.0.stmt.columns = assignments.iter().map(|a| a.column.clone()).collect();
-            let values = assignments.into_iter().map(|a| a.value).collect();
-            if let Some(rows) = self.rows_mut() {
-                rows.push(values);
+            let mut rows = ast::ValuesRows::new(assignments.len());
+            if let Err(e) = rows.push_row(assignments.into_iter().map(|a| a.value)) {
+                return self.fail(e.to_string());
             }
+            self.0.stmt.source = InsertSource::Values(rows);
             return self;
         }
         if self.rows_mut().is_none() {
@@ -197,11 +198,11 @@ impl Insert {
                 _ => return self.fail(format!("column `{}` does not match the first row's columns", a.column)),
             }
         }
-        let row: Vec<ast::Expr> = slots.into_iter().flatten().collect();
-        if let Some(rows) = self.rows_mut() {
-            rows.push(row);
+        let pushed = self.rows_mut().map(|rows| rows.push_row(slots.into_iter().flatten()));
+        match pushed {
+            Some(Err(e)) => self.fail(e.to_string()),
+            _ => self,
         }
-        self
     }
 
     /// Add many rows of typed values for `columns`: `columns` is a column or
@@ -224,21 +225,33 @@ impl Insert {
             return self.fail("rows() after from_select() or default_values()");
         };
         if existing {
+            let rows = rows.into_iter();
+            self.0.stmt.source = InsertSource::Values(ast::ValuesRows::with_capacity(names.len(), rows.size_hint().0));
             self.0.stmt.columns = names;
-        } else if self.0.stmt.columns != names {
+            return self.push_rows(rows);
+        }
+        if self.0.stmt.columns != names {
             return self.fail("rows() names other columns than the rows before");
         }
-        let width = self.0.stmt.columns.len();
+        self.push_rows(rows)
+    }
+
+    fn push_rows<C, R: RowOf<C>>(mut self, rows: impl IntoIterator<Item = R>) -> Self {
         let mut depth = self.0.depth;
+        let mut refused = None;
         if let Some(out) = self.rows_mut() {
             for row in rows {
-                let mut values = Vec::with_capacity(width);
-                row.push_row(&mut values, &mut depth);
-                out.push(values);
+                if let Err(e) = out.push_row_with(|cells| row.push_row(cells, &mut depth)) {
+                    refused = Some(e);
+                    break;
+                }
             }
         }
         self.0.depth = depth;
-        self
+        match refused {
+            Some(e) => self.fail(e.to_string()),
+            None => self,
+        }
     }
 
     /// `INSERT INTO table (columns) SELECT ...`
@@ -307,19 +320,18 @@ impl Insert {
     /// Split a multi-row insert into inserts of at most `max_rows` rows each
     /// (the same columns, conflict handling and `RETURNING`).
     pub fn into_chunks(mut self, max_rows: usize) -> Vec<Insert> {
-        let max_rows = max_rows.max(1);
         let rows = match &mut self.0.stmt.source {
-            InsertSource::Values(rows) if rows.len() > max_rows => std::mem::take(rows),
+            InsertSource::Values(rows) if rows.len() > max_rows.max(1) => std::mem::take(rows),
             _ => return vec![self],
         };
-        let mut chunks = Vec::with_capacity(rows.len().div_ceil(max_rows));
-        let mut rows = rows.into_iter().peekable();
-        while rows.peek().is_some() {
-            let mut chunk = self.clone();
-            chunk.0.stmt.source = InsertSource::Values(rows.by_ref().take(max_rows).collect());
-            chunks.push(chunk);
-        }
-        chunks
+        rows.into_chunks(max_rows)
+            .into_iter()
+            .map(|rows| {
+                let mut chunk = self.clone();
+                chunk.0.stmt.source = InsertSource::Values(rows);
+                chunk
+            })
+            .collect()
     }
 
     /// The plain statement.
