@@ -79,7 +79,7 @@ pub use exec::Execute;
 pub use expr::{Column, ColumnValue, Expr, MAX_DEPTH};
 pub use ident::Ident;
 pub use row::{FromRow, Row};
-pub use value::{DecodeError, FromValue, Interval, Value, ValueRef};
+pub use value::{DecodeError, FromValue, Interval, Text, Value, ValueRef};
 
 /// Everything needed to build and run queries: `use quarry_core::prelude::*;`.
 pub mod prelude {

@@ -207,6 +207,7 @@ scalar_rows!(
     bool,
     String,
     std::sync::Arc<str>,
+    crate::value::Text,
     Vec<u8>,
     Bytes,
     Interval,

@@ -149,6 +149,7 @@ copy_value! {
     str => |v| ValueRef::Text(v.as_bytes()),
     String => |v| ValueRef::Text(v.as_bytes()),
     Arc<str> => |v| ValueRef::Text(v.as_bytes()),
+    quarry_core::Text => |v| ValueRef::Text(v.as_bytes()),
     [u8] => |v| ValueRef::Bytes(v),
     Vec<u8> => |v| ValueRef::Bytes(v),
     Bytes => |v| ValueRef::Bytes(v),

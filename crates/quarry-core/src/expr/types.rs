@@ -357,6 +357,7 @@ values_into! {
     String => [String],
     &String => [String],
     Arc<str> => [String],
+    crate::value::Text => [String],
     Cow<'_, str> => [String],
     Vec<u8> => [Vec<u8>],
     &[u8] => [Vec<u8>],

@@ -171,6 +171,15 @@ impl FromValue for String {
     }
 }
 
+impl FromValue for super::Text {
+    fn from_value(value: ValueRef<'_>) -> Result<Self, DecodeError> {
+        match value {
+            ValueRef::Text(v) | ValueRef::Json(v) => utf8(v).map(super::Text::from),
+            other => Err(DecodeError::mismatch("Text", &other)),
+        }
+    }
+}
+
 impl FromValue for Arc<str> {
     fn from_value(value: ValueRef<'_>) -> Result<Self, DecodeError> {
         match value {

@@ -9,6 +9,7 @@ use bytes::Bytes;
 
 mod decode;
 mod interval;
+mod text;
 
 #[cfg(feature = "chrono")]
 mod chrono;
@@ -21,6 +22,7 @@ mod uuid;
 
 pub use decode::{DecodeError, FromValue};
 pub use interval::Interval;
+pub use text::Text;
 
 #[cfg(feature = "chrono")]
 pub(crate) use self::chrono::{date_text, time_text, timestamp_text, timestamptz_text};
@@ -32,8 +34,9 @@ pub(crate) use self::chrono::{date_text, time_text, timestamp_text, timestamptz_
 /// into the SQL text (see [`to_debug_sql`](crate::compile::Compiled) for the
 /// one exception, which is for logs only and never executed).
 ///
-/// Text is an `Arc<str>` and bytes a [`Bytes`], so cloning a value never
-/// copies a large string or blob. Variants for optional crates exist when the
+/// Text is a [`Text`] (inline up to 23 bytes, shared beyond) and bytes a
+/// [`Bytes`], so cloning a value never copies a large string or blob, and
+/// short text never allocates. Variants for optional crates exist when the
 /// matching cargo feature is on.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
@@ -53,7 +56,7 @@ pub enum Value {
     /// A 64-bit float (`double precision`; every SQLite real).
     F64(f64),
     /// UTF-8 text.
-    Text(Arc<str>),
+    Text(Text),
     /// A byte string (`bytea` on PostgreSQL, `BLOB` on SQLite).
     Bytes(Bytes),
     /// A PostgreSQL `interval` (SQLite has no interval type).
@@ -285,7 +288,7 @@ impl ValueRef<'_> {
             ValueRef::I64(v) => Value::I64(v),
             ValueRef::F32(v) => Value::F32(v),
             ValueRef::F64(v) => Value::F64(v),
-            ValueRef::Text(v) => Value::Text(Arc::from(decode::utf8(v)?)),
+            ValueRef::Text(v) => Value::Text(Text::from(decode::utf8(v)?)),
             ValueRef::Bytes(v) => Value::Bytes(Bytes::copy_from_slice(v)),
             ValueRef::Interval(v) => Value::Interval(v),
             #[cfg(feature = "uuid")]
@@ -295,7 +298,7 @@ impl ValueRef<'_> {
                 Value::Json(Arc::new(<serde_json::Value as FromValue>::from_value(*self)?))
             }
             #[cfg(not(feature = "json"))]
-            ValueRef::Json(v) => Value::Text(Arc::from(decode::utf8(v)?)),
+            ValueRef::Json(v) => Value::Text(Text::from(decode::utf8(v)?)),
             #[cfg(feature = "chrono")]
             ValueRef::Date(v) => Value::Date(v),
             #[cfg(feature = "chrono")]
@@ -370,7 +373,7 @@ value_from! {
     i64 => I64,
     f32 => F32,
     f64 => F64,
-    Arc<str> => Text,
+    Text => Text,
     Bytes => Bytes,
     Interval => Interval,
 }
@@ -401,19 +404,25 @@ impl From<u32> for Value {
 
 impl From<&str> for Value {
     fn from(v: &str) -> Self {
-        Value::Text(Arc::from(v))
+        Value::Text(Text::from(v))
     }
 }
 
 impl From<String> for Value {
     fn from(v: String) -> Self {
-        Value::Text(Arc::from(v))
+        Value::Text(Text::from(v))
+    }
+}
+
+impl From<Arc<str>> for Value {
+    fn from(v: Arc<str>) -> Self {
+        Value::Text(Text::from(v))
     }
 }
 
 impl From<std::borrow::Cow<'_, str>> for Value {
     fn from(v: std::borrow::Cow<'_, str>) -> Self {
-        Value::Text(Arc::from(v.as_ref()))
+        Value::Text(Text::from(v))
     }
 }
 
