@@ -3,7 +3,8 @@
 //!
 //! The column types come from the server (a probe `SELECT` of the columns
 //! that returns one row of NULLs), so values convert exactly as bound
-//! parameters do. Rows are written from borrowed values ([`CopyRow`]):
+//! parameters do. With the statement cache on, the probe and the COPY are
+//! sent together, so a COPY costs no round trip more than tokio-postgres's. Rows are written from borrowed values ([`CopyRow`]):
 //! slices of [`Value`]s, or tuples of plain Rust values ([`CopyValue`]),
 //! with no allocation per value.
 
@@ -14,13 +15,14 @@ use bytes::Bytes;
 use postgres_types::Type;
 use quarry_core::ast::TableName;
 use quarry_core::schema::TableSource;
-use quarry_core::{Compiled, Dialect, Error, ErrorKind, Interval, Postgres, StatementKind, Value, ValueRef};
+use quarry_core::{Dialect, Error, ErrorKind, Interval, Postgres, Value, ValueRef};
 use tokio_postgres::CopyInSink;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tracing::Instrument;
 
 use crate::bind::{Bind, BindError};
 use crate::connection::{PgConnection, statement_span};
+use crate::state::StartedCopy;
 
 /// The table a COPY writes to: a plain name, a schema-qualified name, or a
 /// declared table (`&users`).
@@ -312,30 +314,7 @@ impl PgConnection {
         let span = statement_span(&copy_sql);
         async move {
             let state = self.state().await?;
-            let probe = Compiled::new(probe_sql, Vec::new(), StatementKind::Read);
-            let (op, probe_rows) = state.start(&probe).await?;
-            let mut found: Option<(Vec<Type>, Vec<String>)> = None;
-            state
-                .drain(op, probe_rows, |row| {
-                    let columns = row.columns();
-                    found = Some((
-                        columns.iter().map(|c| c.type_().clone()).collect(),
-                        columns.iter().map(|c| c.name().to_owned()).collect(),
-                    ));
-                    Ok(())
-                })
-                .await?;
-            let (types, names) =
-                found.ok_or_else(|| Error::new(ErrorKind::Database, "copy: the column probe returned no row"))?;
-            let statement = match state.prepared(&copy_sql).await? {
-                Some(s) => s,
-                None => state.prepare_uncached(&copy_sql).await?,
-            };
-            let op = state.begin_op_external();
-            let sink = match state.client.copy_in::<_, Bytes>(&statement).await {
-                Ok(sink) => sink,
-                Err(e) => return Err(state.end_err(op, e)),
-            };
+            let StartedCopy { op, sink, types, names } = state.start_copy(&probe_sql, &copy_sql).await?;
             match write_rows(sink, &types, rows).await {
                 Ok(n) => {
                     state.end_ok(op);

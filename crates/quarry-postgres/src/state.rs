@@ -25,10 +25,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use futures_util::StreamExt;
+use postgres_types::{ToSql, Type};
 use quarry_core::{Compiled, Error, ErrorKind, TransactionBehavior, TransactionOptions};
 use tokio::task::AbortHandle;
-use tokio_postgres::{CancelToken, Client, NoTls, RowStream, Statement};
+use tokio_postgres::{CancelToken, Client, CopyInSink, NoTls, RowStream, Statement};
 use tracing::Instrument;
 
 use crate::bind::{binds, typed_binds};
@@ -102,6 +104,18 @@ pub(crate) struct TxState {
     /// A statement failed inside the transaction, so the server will roll
     /// it back whatever we send (until a savepoint rollback).
     failed: bool,
+}
+
+/// A binary `COPY` the server is ready to receive rows for.
+pub(crate) struct StartedCopy {
+    /// In flight until the COPY ends.
+    pub(crate) op: InFlight,
+    /// Where the rows go.
+    pub(crate) sink: CopyInSink<Bytes>,
+    /// The columns' types, in order.
+    pub(crate) types: Vec<Type>,
+    /// The columns' names, for errors.
+    pub(crate) names: Vec<String>,
 }
 
 /// A pooled connection's client and state.
@@ -359,6 +373,116 @@ impl ConnState {
         }
     }
 
+    /// Start a binary `COPY` with `copy_sql`, and find its columns' types
+    /// and names with `probe_sql` (a query of those columns that returns
+    /// one row). Returns the operation (in flight until the COPY ends), the
+    /// sink to write to, and the columns.
+    ///
+    /// Outside a transaction, with the statement cache on, both statements
+    /// are cached and sent together, in one round trip: the probe's types
+    /// are those its prepared statement described, and running it proves
+    /// they are still current (a table altered since fails it with a
+    /// stale-plan error; the COPY started beside it is then aborted, and
+    /// both are prepared and sent again, once). Otherwise the probe runs
+    /// first, then the COPY: in a transaction, a failed probe must not be
+    /// followed by a COPY the aborted transaction refuses (see
+    /// [`copy_refused`](Self::copy_refused)).
+    pub(crate) async fn start_copy(&mut self, probe_sql: &str, copy_sql: &str) -> Result<StartedCopy, Error> {
+        self.settle().await?;
+        if !self.named || self.tx.depth > 0 {
+            return self.start_copy_unpipelined(probe_sql, copy_sql).await;
+        }
+        let mut retried = false;
+        loop {
+            let (Some(probe), Some(copy)) = (self.prepared(probe_sql).await?, self.prepared(copy_sql).await?) else {
+                return self.start_copy_unpipelined(probe_sql, copy_sql).await;
+            };
+            let op = self.begin_op();
+            let client = &self.client;
+            let run_probe = async {
+                let rows = client.query_raw(&probe, std::iter::empty::<&(dyn ToSql + Sync)>()).await?;
+                let mut rows = pin!(rows);
+                while let Some(row) = rows.next().await {
+                    row?;
+                }
+                Ok::<(), tokio_postgres::Error>(())
+            };
+            // Both requests are queued before either answer is awaited.
+            let (probed, started) = futures_util::future::join(run_probe, client.copy_in::<_, Bytes>(&copy)).await;
+            match (probed, started) {
+                (Ok(()), Ok(sink)) => {
+                    let columns = probe.columns();
+                    return Ok(StartedCopy {
+                        op,
+                        sink,
+                        types: columns.iter().map(|c| c.type_().clone()).collect(),
+                        names: columns.iter().map(|c| c.name().to_owned()).collect(),
+                    });
+                }
+                (Err(e), Ok(sink)) => {
+                    // The COPY started: dropping its sink aborts it cleanly.
+                    drop(sink);
+                    self.end_op(op);
+                    let err = self.fail(e);
+                    if self.retry_stale(&err, probe_sql, &mut retried) {
+                        continue;
+                    }
+                    return Err(err);
+                }
+                (Err(e), Err(refused)) => {
+                    self.end_op(op);
+                    let err = self.fail(e);
+                    self.copy_refused(refused);
+                    return Err(err);
+                }
+                (Ok(()), Err(e)) => {
+                    self.end_op(op);
+                    return Err(self.copy_refused(e));
+                }
+            }
+        }
+    }
+
+    /// [`start_copy`](Self::start_copy) without the statement cache: the
+    /// probe, then the COPY, each prepared for this call only.
+    async fn start_copy_unpipelined(&mut self, probe_sql: &str, copy_sql: &str) -> Result<StartedCopy, Error> {
+        let probe = Compiled::new(probe_sql, Vec::new(), quarry_core::StatementKind::Read);
+        let (op, rows) = self.start(&probe).await?;
+        let mut found = None;
+        self.drain(op, rows, |row| {
+            let columns = row.columns();
+            found = Some((
+                columns.iter().map(|c| c.type_().clone()).collect(),
+                columns.iter().map(|c| c.name().to_owned()).collect(),
+            ));
+            Ok(())
+        })
+        .await?;
+        let (types, names) =
+            found.ok_or_else(|| Error::new(ErrorKind::Database, "copy: the column probe returned no row"))?;
+        let statement = self.prepare_uncached(copy_sql).await?;
+        let op = self.begin_op();
+        match self.client.copy_in::<_, Bytes>(&statement).await {
+            Ok(sink) => Ok(StartedCopy { op, sink, types, names }),
+            Err(e) => {
+                self.end_op(op);
+                Err(self.copy_refused(e))
+            }
+        }
+    }
+
+    /// A COPY failed before the server entered COPY mode (a lock timeout,
+    /// an aborted transaction). tokio-postgres then still sends `CopyFail`
+    /// and `Sync`, and the server answers that `Sync` too: one answer more
+    /// than tokio-postgres expects, which it would hand to the next
+    /// statement. So the connection is discarded now; the error is the
+    /// server's.
+    fn copy_refused(&mut self, e: tokio_postgres::Error) -> Error {
+        let err = self.fail(e);
+        self.discard("a COPY the server refused before it began left the connection's replies out of step");
+        err
+    }
+
     /// Read every row of a started query, handing each to `each` until it
     /// fails; the rest are read (not decoded) so that an error the server
     /// reports later is not missed. Returns the rows affected.
@@ -392,12 +516,6 @@ impl ConnState {
             Some(e) => Err(e),
             None => Ok(affected),
         }
-    }
-
-    /// Mark the connection in flight for an operation run by the caller
-    /// (COPY): end it with [`end_ok`](Self::end_ok) or [`end_err`](Self::end_err).
-    pub(crate) fn begin_op_external(&mut self) -> InFlight {
-        self.begin_op()
     }
 
     /// The operation ended and the server answered.

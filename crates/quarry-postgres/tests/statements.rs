@@ -179,3 +179,54 @@ async fn copy_without_a_statement_cache() {
     assert_eq!(scalar::<i64>(&mut c, "SELECT count(*) FROM t").await, 2);
     assert_eq!(server_statements(&mut c).await, 0);
 }
+
+#[tokio::test]
+async fn a_copy_after_the_table_changed_uses_its_new_types() {
+    let (_db, pool) = pg!("copy_stale_types", PoolConfig::new().max_size(1));
+    let mut c = pool.acquire().await.unwrap();
+    exec(&mut c, "CREATE TABLE t (id int4, x float8)").await;
+    assert_eq!(c.copy_in("t", &["id", "x"], [(1_i32, 1.0_f64)]).await.unwrap(), 1);
+    exec(&mut c, "ALTER TABLE t ALTER COLUMN x TYPE int8").await;
+    // The probe cached by the first COPY describes `x` as float8: encoded
+    // with that type, 7 would be refused or misread. The probe fails as
+    // stale, the COPY sent with it is aborted, and both are sent again.
+    assert_eq!(c.copy_in("t", &["id", "x"], [(2_i32, 7_i64)]).await.unwrap(), 1);
+    let rows: Vec<(i32, i64)> = c.fetch_all(sql("SELECT id, x FROM t ORDER BY id")).await.unwrap();
+    assert_eq!(rows, [(1, 1), (2, 7)]);
+
+    // Inside a transaction nothing is sent again: the stale probe's error
+    // has already aborted the transaction.
+    exec(&mut c, "ALTER TABLE t ALTER COLUMN x TYPE float8").await;
+    let mut tx = c.begin().await.unwrap();
+    let err = tx.connection().copy_in("t", &["id", "x"], [(3_i32, 2.5_f64)]).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::StaleStatement, "{err}");
+    tx.rollback().await.unwrap();
+    assert_eq!(c.copy_in("t", &["id", "x"], [(3_i32, 2.5_f64)]).await.unwrap(), 1);
+    assert_eq!(scalar::<f64>(&mut c, "SELECT sum(x) FROM t").await, 10.5);
+}
+
+#[tokio::test]
+async fn a_copy_refused_before_it_starts_leaves_the_handle_usable() {
+    let (db, pool) = pg!("copy_refused", PoolConfig::new().max_size(1));
+    let admin = common::admin(&db).await;
+    let mut adm = admin.acquire().await.unwrap();
+    exec(&mut adm, "CREATE TABLE t (id int4)").await;
+    let mut c = pool.acquire().await.unwrap();
+    exec(&mut c, "SET lock_timeout = '200ms'").await;
+    let pid = c.backend_pid();
+    // A SHARE lock lets the column probe read the table but makes the
+    // COPY itself time out, before the server enters COPY mode.
+    let mut lock = adm.begin().await.unwrap();
+    lock.connection().execute(sql("LOCK TABLE t IN SHARE MODE")).await.unwrap();
+    let err = c.copy_in("t", &["id"], [(1_i32,)]).await.unwrap_err();
+    assert!(err.to_string().contains("lock timeout"), "{err}");
+    lock.rollback().await.unwrap();
+    // The refused COPY leaves the server one reply ahead of what
+    // tokio-postgres expects, so the connection is discarded: the handle's
+    // next statement runs on a fresh one and gets its own answers.
+    assert_eq!(scalar::<i64>(&mut c, "SELECT count(*) FROM t").await, 0);
+    assert_eq!(c.copy_in("t", &["id"], [(1_i32,), (2,)]).await.unwrap(), 2);
+    assert_eq!(scalar::<i64>(&mut c, "SELECT sum(id) FROM t").await, 3);
+    assert_eq!(scalar::<i32>(&mut c, "SELECT 7").await, 7);
+    assert_ne!(c.backend_pid(), pid);
+}
