@@ -443,8 +443,9 @@ impl ConnState {
         }
     }
 
-    /// [`start_copy`](Self::start_copy) without the statement cache: the
-    /// probe, then the COPY, each prepared for this call only.
+    /// [`start_copy`](Self::start_copy) one statement after the other: the
+    /// probe, then the COPY (each cached if the cache is on, else prepared
+    /// for this call only).
     async fn start_copy_unpipelined(&mut self, probe_sql: &str, copy_sql: &str) -> Result<StartedCopy, Error> {
         let probe = Compiled::new(probe_sql, Vec::new(), quarry_core::StatementKind::Read);
         let (op, rows) = self.start(&probe).await?;
@@ -460,7 +461,10 @@ impl ConnState {
         .await?;
         let (types, names) =
             found.ok_or_else(|| Error::new(ErrorKind::Database, "copy: the column probe returned no row"))?;
-        let statement = self.prepare_uncached(copy_sql).await?;
+        let statement = match self.prepared(copy_sql).await? {
+            Some(statement) => statement,
+            None => self.prepare_uncached(copy_sql).await?,
+        };
         let op = self.begin_op();
         match self.client.copy_in::<_, Bytes>(&statement).await {
             Ok(sink) => Ok(StartedCopy { op, sink, types, names }),
