@@ -255,6 +255,16 @@ round_trip!(
         "line\nbreak\r\ttab".to_owned(),
         "'; DROP TABLE cells; --".to_owned(),
         "$1 ?1 :name".to_owned(),
+        // Around 23 bytes, the most a `Text` value holds inline: ASCII, and
+        // multi-byte characters ending on either side of the limit.
+        "x".repeat(22),
+        "x".repeat(23),
+        "x".repeat(24),
+        "é".repeat(11) + "a",
+        "é".repeat(12),
+        "日".repeat(7) + "ab",
+        "🦀".repeat(5) + "abc",
+        "🦀".repeat(6),
         "x".repeat(100_000),
         "é".repeat(50_000),
     ],
