@@ -118,6 +118,11 @@ pub(crate) struct StartedCopy {
     pub(crate) names: Vec<String>,
 }
 
+/// The types and names of a COPY probe's columns.
+fn column_types_and_names(columns: &[tokio_postgres::Column]) -> (Vec<Type>, Vec<String>) {
+    (columns.iter().map(|c| c.type_().clone()).collect(), columns.iter().map(|c| c.name().to_owned()).collect())
+}
+
 /// A pooled connection's client and state.
 pub(crate) struct ConnState {
     pub(crate) client: Client,
@@ -411,13 +416,8 @@ impl ConnState {
             let (probed, started) = futures_util::future::join(run_probe, client.copy_in::<_, Bytes>(&copy)).await;
             match (probed, started) {
                 (Ok(()), Ok(sink)) => {
-                    let columns = probe.columns();
-                    return Ok(StartedCopy {
-                        op,
-                        sink,
-                        types: columns.iter().map(|c| c.type_().clone()).collect(),
-                        names: columns.iter().map(|c| c.name().to_owned()).collect(),
-                    });
+                    let (types, names) = column_types_and_names(probe.columns());
+                    return Ok(StartedCopy { op, sink, types, names });
                 }
                 (Err(e), Ok(sink)) => {
                     // The COPY started: dropping its sink aborts it cleanly.
@@ -451,11 +451,7 @@ impl ConnState {
         let (op, rows) = self.start(&probe).await?;
         let mut found = None;
         self.drain(op, rows, |row| {
-            let columns = row.columns();
-            found = Some((
-                columns.iter().map(|c| c.type_().clone()).collect(),
-                columns.iter().map(|c| c.name().to_owned()).collect(),
-            ));
+            found = Some(column_types_and_names(row.columns()));
             Ok(())
         })
         .await?;

@@ -81,7 +81,7 @@ pub use quarry_core::schema::MetaData;
 pub use quarry_core::{
     Column, ColumnValue, Compile, CompileError, Compiled, Connection, ConnectionExt, DebugSql, Dialect, Error,
     ErrorKind, Execute, Expr, FromRow, FromValue, Ident, Interval, IsolationLevel, MAX_DEPTH, Pool, PoolConfig,
-    PoolStatus, Postgres, QueueMode, Result, Row, Sqlite, StatementKind, TransactionBehavior, TransactionOptions,
+    PoolStatus, Postgres, QueueMode, Result, Row, Sqlite, StatementKind, Text, TransactionBehavior, TransactionOptions,
     Value, ValueRef, table,
 };
 pub use quarry_core::{ast, compile, dialect, driver, expr, row, schema, statement, value};

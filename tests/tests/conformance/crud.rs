@@ -84,6 +84,24 @@ backend_test!(async fn insert_values_rows_and_counts(db) {
     Ok(())
 });
 
+backend_test!(async fn text_values_bind_and_decode_as_text(db) {
+    let u = Users::table();
+    let mut conn = setup(&db).await?;
+    // Inline (up to 23 bytes), static, and shared (longer) text.
+    let long = quarry::Text::from("a name longer than twenty-three bytes".to_owned());
+    let rows = [
+        (quarry::Text::from("ada@example.com"), long.clone()),
+        (quarry::Text::new_static("bob@example.com"), quarry::Text::from("bob")),
+    ];
+    assert_eq!(insert_into(u).rows((u.email, u.name), rows).execute(&mut conn).await?, 2);
+    let found: Vec<(quarry::Text, std::sync::Arc<str>)> =
+        select((u.name, u.email)).from(u).filter(u.name.eq(long.clone())).fetch_all(&mut conn).await?;
+    assert_eq!(found, vec![(long, std::sync::Arc::from("ada@example.com"))]);
+    let short: quarry::Text = select(u.name).from(u).filter(u.id.eq(2)).fetch_scalar(&mut conn).await?;
+    assert_eq!(short, "bob");
+    Ok(())
+});
+
 backend_test!(async fn client_defaults_fill_left_out_columns(db) {
     let (u, p) = (Users::table(), Posts::table());
     let mut conn = setup(&db).await?;
