@@ -67,6 +67,21 @@ fn insert_rows_of_typed_values() {
 }
 
 #[test]
+fn insert_rows_mixing_values_and_expressions_keep_their_order() {
+    let u = Users::table();
+    // The first rows hold plain values only; the third brings an expression.
+    let rows = [(value("a"), 1), (value("b"), 2), (lower(value("C")), 3), (value("d"), 4)];
+    let q = insert_into(u).rows((u.name, u.karma), rows);
+    check_same_params(
+        &q,
+        r#"INSERT INTO "users" ("name", "karma") VALUES ($1, $2), ($3, $4), (lower($5), $6), ($7, $8)"#,
+        r#"INSERT INTO "users" ("name", "karma") VALUES (?1, ?2), (?3, ?4), (lower(?5), ?6), (?7, ?8)"#,
+        &[t("a"), i32v(1), t("b"), i32v(2), t("C"), i32v(3), t("d"), i32v(4)],
+    );
+    sqlite_prepares(&q);
+}
+
+#[test]
 fn insert_rows_that_do_not_match_are_an_error() {
     let u = Users::table();
     let q = insert_into(u).values(u.name.set("a")).values(u.karma.set(1));

@@ -37,37 +37,142 @@ pub enum InsertSource {
     DefaultValues,
 }
 
-/// The rows of `VALUES (...), (...)`, each `width` expressions long, kept
-/// in one flat `Vec` so that a bulk insert allocates once for its values
-/// rather than once per row.
+/// The rows of `VALUES (...), (...)`, each `width` cells long, kept in one
+/// flat list so that a bulk insert allocates once for its values rather
+/// than once per row.
+///
+/// While every cell is a bound value (the usual bulk insert) the cells are
+/// stored as plain [`Value`]s, without the expression node around each;
+/// the first cell that is any other expression (`DEFAULT`, a function
+/// call) turns the list into expressions.
 ///
 /// ```
-/// use quarry_core::ast::{Expr, ValuesRows};
+/// use quarry_core::ast::{Expr, ValuesRow, ValuesRows};
 /// use quarry_core::Value;
 ///
 /// let mut rows = ValuesRows::new(2);
 /// rows.push_row([Expr::Value(Value::I64(1)), Expr::Value(Value::I64(2))])?;
 /// assert!(rows.push_row([Expr::Value(Value::I64(3))]).is_err());
 /// assert_eq!(rows.len(), 1);
-/// assert_eq!(rows.iter().next().map(<[Expr]>::len), Some(2));
+/// assert!(matches!(rows.iter().next(), Some(ValuesRow::Values([Value::I64(1), Value::I64(2)]))));
+///
+/// rows.push_row([Expr::Default, Expr::Value(Value::I64(4))])?;
+/// assert!(rows.contains_default());
+/// assert_eq!(rows.iter().map(|row| row.len()).sum::<usize>(), 4);
 /// # Ok::<(), quarry_core::CompileError>(())
 /// ```
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct ValuesRows {
     width: usize,
     rows: usize,
-    cells: Vec<Expr>,
+    cells: Cells,
+}
+
+/// The flat list of cells of [`ValuesRows`].
+#[derive(Clone, Debug)]
+enum Cells {
+    /// Every cell is a bound value.
+    Values(Vec<Value>),
+    /// At least one cell is another expression.
+    Exprs(Vec<Expr>),
+}
+
+impl Default for Cells {
+    fn default() -> Self {
+        Cells::Values(Vec::new())
+    }
+}
+
+impl Cells {
+    fn len(&self) -> usize {
+        match self {
+            Cells::Values(values) => values.len(),
+            Cells::Exprs(exprs) => exprs.len(),
+        }
+    }
+
+    fn truncate(&mut self, len: usize) {
+        match self {
+            Cells::Values(values) => values.truncate(len),
+            Cells::Exprs(exprs) => exprs.truncate(len),
+        }
+    }
+
+    fn slice(&self, range: std::ops::Range<usize>) -> ValuesRow<'_> {
+        match self {
+            Cells::Values(values) => ValuesRow::Values(&values[range]),
+            Cells::Exprs(exprs) => ValuesRow::Exprs(&exprs[range]),
+        }
+    }
+}
+
+/// One row of [`ValuesRows`], borrowed: plain values, or expressions when
+/// the rows hold any cell that is not a bound value.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ValuesRow<'a> {
+    /// Every cell is a bound value.
+    Values(&'a [Value]),
+    /// The cells as expressions.
+    Exprs(&'a [Expr]),
+}
+
+impl ValuesRow<'_> {
+    /// The number of cells.
+    pub fn len(&self) -> usize {
+        match self {
+            ValuesRow::Values(values) => values.len(),
+            ValuesRow::Exprs(exprs) => exprs.len(),
+        }
+    }
+
+    /// Whether the row has no cells.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Appends one row's cells to [`ValuesRows`]; see
+/// [`ValuesRows::push_row_with`].
+#[derive(Debug)]
+pub struct RowWriter<'a> {
+    cells: &'a mut Cells,
+}
+
+impl RowWriter<'_> {
+    /// Append a bound value.
+    #[inline]
+    pub fn push_value(&mut self, value: Value) {
+        match &mut *self.cells {
+            Cells::Values(values) => values.push(value),
+            Cells::Exprs(exprs) => exprs.push(Expr::Value(value)),
+        }
+    }
+
+    /// Append a cell: a bound value stays a plain value while every cell
+    /// before it is one.
+    pub fn push(&mut self, cell: Expr) {
+        match (&mut *self.cells, cell) {
+            (Cells::Values(values), Expr::Value(value)) => values.push(value),
+            (Cells::Values(values), other) => {
+                let mut exprs = Vec::with_capacity(values.capacity().max(values.len() + 1));
+                exprs.extend(std::mem::take(values).into_iter().map(Expr::Value));
+                exprs.push(other);
+                *self.cells = Cells::Exprs(exprs);
+            }
+            (Cells::Exprs(exprs), cell) => exprs.push(cell),
+        }
+    }
 }
 
 impl ValuesRows {
-    /// No rows yet; each will hold `width` expressions.
+    /// No rows yet; each will hold `width` cells.
     pub fn new(width: usize) -> Self {
-        ValuesRows { width, rows: 0, cells: Vec::new() }
+        ValuesRows { width, rows: 0, cells: Cells::default() }
     }
 
     /// No rows yet, with room for `rows` of them.
     pub fn with_capacity(width: usize, rows: usize) -> Self {
-        ValuesRows { width, rows: 0, cells: Vec::with_capacity(width.saturating_mul(rows)) }
+        ValuesRows { width, rows: 0, cells: Cells::Values(Vec::with_capacity(width.saturating_mul(rows))) }
     }
 
     /// Rows given as one `Vec` each; all must be as long as the first.
@@ -82,15 +187,15 @@ impl ValuesRows {
 
     /// Append a row. A row of another width is refused, and nothing is added.
     pub fn push_row(&mut self, row: impl IntoIterator<Item = Expr>) -> Result<(), CompileError> {
-        self.push_row_with(|cells| cells.extend(row))
+        self.push_row_with(|cells| row.into_iter().for_each(|cell| cells.push(cell)))
     }
 
-    /// Append a row written by `fill` into the flat list of cells (for
-    /// builders that push values one by one). If `fill` adds other than
-    /// `width` cells, they are removed again and the row is refused.
-    pub fn push_row_with(&mut self, fill: impl FnOnce(&mut Vec<Expr>)) -> Result<(), CompileError> {
+    /// Append a row written cell by cell by `fill` (for builders that push
+    /// values one by one). If `fill` adds other than `width` cells, they
+    /// are removed again and the row is refused.
+    pub fn push_row_with(&mut self, fill: impl FnOnce(&mut RowWriter<'_>)) -> Result<(), CompileError> {
         let before = self.cells.len();
-        fill(&mut self.cells);
+        fill(&mut RowWriter { cells: &mut self.cells });
         let added = self.cells.len() - before;
         if added != self.width {
             self.cells.truncate(before);
@@ -113,33 +218,67 @@ impl ValuesRows {
         self.rows == 0
     }
 
-    /// The number of expressions in each row.
+    /// The number of cells in each row.
     pub fn width(&self) -> usize {
         self.width
     }
 
-    /// Every row's expressions, row after row.
-    pub fn cells(&self) -> &[Expr] {
-        &self.cells
+    /// Whether any cell is `DEFAULT`.
+    pub fn contains_default(&self) -> bool {
+        match &self.cells {
+            Cells::Values(_) => false,
+            Cells::Exprs(exprs) => exprs.iter().any(|e| matches!(e, Expr::Default)),
+        }
     }
 
     /// The rows, in order.
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = &[Expr]> + '_ {
-        (0..self.rows).map(move |r| &self.cells[r * self.width..(r + 1) * self.width])
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = ValuesRow<'_>> + '_ {
+        (0..self.rows).map(move |r| self.cells.slice(r * self.width..(r + 1) * self.width))
     }
 
     /// Split into runs of at most `max_rows` rows each (at least one row a run).
     pub fn into_chunks(self, max_rows: usize) -> Vec<ValuesRows> {
-        let max_rows = max_rows.max(1);
-        let (width, mut rows) = (self.width, self.rows);
-        let mut cells = self.cells.into_iter();
-        let mut chunks = Vec::with_capacity(rows.div_ceil(max_rows));
-        while rows > 0 {
-            let n = rows.min(max_rows);
-            chunks.push(ValuesRows { width, rows: n, cells: cells.by_ref().take(n * width).collect() });
-            rows -= n;
+        fn split<T>(
+            cells: Vec<T>,
+            width: usize,
+            rows: usize,
+            max_rows: usize,
+            wrap: fn(Vec<T>) -> Cells,
+        ) -> Vec<ValuesRows> {
+            let mut cells = cells.into_iter();
+            let mut left = rows;
+            let mut chunks = Vec::with_capacity(rows.div_ceil(max_rows));
+            while left > 0 {
+                let n = left.min(max_rows);
+                chunks.push(ValuesRows { width, rows: n, cells: wrap(cells.by_ref().take(n * width).collect()) });
+                left -= n;
+            }
+            chunks
         }
-        chunks
+        let max_rows = max_rows.max(1);
+        match self.cells {
+            Cells::Values(values) => split(values, self.width, self.rows, max_rows, Cells::Values),
+            Cells::Exprs(exprs) => split(exprs, self.width, self.rows, max_rows, Cells::Exprs),
+        }
+    }
+}
+
+/// Rows are equal when their cells are, whether stored as values or as
+/// expressions.
+impl PartialEq for ValuesRows {
+    fn eq(&self, other: &Self) -> bool {
+        fn cell_eq(a: &Expr, b: &Value) -> bool {
+            matches!(a, Expr::Value(a) if a == b)
+        }
+        self.width == other.width
+            && self.rows == other.rows
+            && match (&self.cells, &other.cells) {
+                (Cells::Values(a), Cells::Values(b)) => a == b,
+                (Cells::Exprs(a), Cells::Exprs(b)) => a == b,
+                (Cells::Exprs(a), Cells::Values(b)) | (Cells::Values(b), Cells::Exprs(a)) => {
+                    a.len() == b.len() && a.iter().zip(b).all(|(a, b)| cell_eq(a, b))
+                }
+            }
     }
 }
 
@@ -235,15 +374,65 @@ mod tests {
         values.iter().map(|&v| Expr::Value(Value::I64(v))).collect()
     }
 
+    /// Every cell of `rows` as an expression, row after row.
+    fn cells(rows: &ValuesRows) -> Vec<Expr> {
+        rows.iter()
+            .flat_map(|row| match row {
+                ValuesRow::Values(values) => values.iter().cloned().map(Expr::Value).collect::<Vec<_>>(),
+                ValuesRow::Exprs(exprs) => exprs.to_vec(),
+            })
+            .collect()
+    }
+
     #[test]
     fn chunks_keep_the_rows_in_order() {
         let rows = ValuesRows::from_rows((0..5).map(|r| row(&[r, r * 10])).collect()).expect("one width");
         let chunks = rows.into_chunks(2);
         let sizes: Vec<usize> = chunks.iter().map(ValuesRows::len).collect();
         assert_eq!(sizes, [2, 2, 1]);
-        let firsts: Vec<&Expr> = chunks.iter().flat_map(|c| c.iter().map(|r| &r[0])).collect();
-        assert_eq!(firsts, row(&[0, 1, 2, 3, 4]).iter().collect::<Vec<_>>());
-        assert!(chunks.iter().all(|c| c.width() == 2 && c.cells().len() == c.len() * 2));
+        let firsts: Vec<Expr> = chunks.iter().flat_map(|c| cells(c).into_iter().step_by(2)).collect();
+        assert_eq!(firsts, row(&[0, 1, 2, 3, 4]));
+        assert!(chunks.iter().all(|c| c.width() == 2 && cells(c).len() == c.len() * 2));
+    }
+
+    #[test]
+    fn chunks_of_expressions_keep_the_rows_in_order() {
+        let mut rows = ValuesRows::new(2);
+        for r in 0..5 {
+            rows.push_row([Expr::Default, Expr::Value(Value::I64(r))]).expect("fits");
+        }
+        let chunks = rows.into_chunks(3);
+        assert_eq!(chunks.iter().map(ValuesRows::len).collect::<Vec<_>>(), [3, 2]);
+        let seconds: Vec<Expr> = chunks.iter().flat_map(|c| cells(c).into_iter().skip(1).step_by(2)).collect();
+        assert_eq!(seconds, row(&[0, 1, 2, 3, 4]));
+        assert!(chunks.iter().all(ValuesRows::contains_default));
+    }
+
+    #[test]
+    fn plain_values_are_stored_bare_until_another_expression_comes() {
+        let mut rows = ValuesRows::new(2);
+        rows.push_row(row(&[1, 2])).expect("fits");
+        assert!(matches!(rows.iter().next(), Some(ValuesRow::Values(_))));
+        assert!(!rows.contains_default());
+
+        rows.push_row([Expr::Value(Value::I64(3)), Expr::Default]).expect("fits");
+        assert!(rows.iter().all(|r| matches!(r, ValuesRow::Exprs(_))));
+        assert!(rows.contains_default());
+        let mut expected = row(&[1, 2, 3]);
+        expected.push(Expr::Default);
+        assert_eq!(cells(&rows), expected);
+
+        // The same rows, built as expressions from the start, are equal.
+        let mut built = ValuesRows::new(2);
+        built.push_row([Expr::Default, Expr::Default]).expect("fits");
+        let mut same = ValuesRows::from_rows(vec![row(&[1, 2]), vec![Expr::Value(Value::I64(3)), Expr::Default]])
+            .expect("one width");
+        assert_eq!(rows, same);
+        same.push_row(row(&[5, 6])).expect("fits");
+        assert_ne!(rows, same);
+        assert_ne!(rows, built);
+        assert_eq!(ValuesRows::from_rows(vec![row(&[7])]), ValuesRows::from_rows(vec![row(&[7])]));
+        assert_ne!(ValuesRows::from_rows(vec![row(&[7])]), ValuesRows::from_rows(vec![row(&[8])]));
     }
 
     #[test]
@@ -260,9 +449,13 @@ mod tests {
     fn a_row_of_another_width_adds_nothing() {
         let mut rows = ValuesRows::new(2);
         rows.push_row(row(&[1, 2])).expect("fits");
-        let err = rows.push_row_with(|cells| cells.extend(row(&[3, 4, 5]))).expect_err("too wide");
+        let err =
+            rows.push_row_with(|cells| row(&[3, 4, 5]).into_iter().for_each(|c| cells.push(c))).expect_err("too wide");
         assert_eq!(err.to_string(), "invalid statement: row 1 of the INSERT has 3 values for 2 columns");
-        assert_eq!((rows.len(), rows.cells().len()), (1, 2));
+        assert_eq!((rows.len(), cells(&rows)), (1, row(&[1, 2])));
+        // A refused row that turned the cells into expressions leaves the earlier rows whole.
+        rows.push_row([Expr::Default]).expect_err("too narrow");
+        assert_eq!((rows.len(), cells(&rows)), (1, row(&[1, 2])));
         assert!(ValuesRows::from_rows(vec![row(&[1]), row(&[1, 2])]).is_err());
     }
 }

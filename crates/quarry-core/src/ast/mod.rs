@@ -14,7 +14,8 @@ mod raw;
 
 pub use ddl::{CreateIndex, CreateTable, DropIndex, DropTable};
 pub use dml::{
-    Assignment, ConflictAction, ConflictTarget, Delete, Insert, InsertSource, OnConflict, Update, ValuesRows,
+    Assignment, ConflictAction, ConflictTarget, Delete, Insert, InsertSource, OnConflict, RowWriter, Update, ValuesRow,
+    ValuesRows,
 };
 pub use expr::{
     BinaryOp, ColumnRef, DateField, Expr, FrameBound, FrameUnits, Func, FunctionCall, IntervalUnit, LogicalOp,

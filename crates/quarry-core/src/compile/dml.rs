@@ -1,8 +1,8 @@
 //! Writing `INSERT`, `UPDATE` and `DELETE`.
 
 use crate::ast::{
-    Assignment, ConflictAction, ConflictTarget, Delete, Expr, Insert, InsertSource, OnConflict, SelectItem, Update,
-    With,
+    Assignment, ConflictAction, ConflictTarget, Delete, Insert, InsertSource, OnConflict, SelectItem, Update,
+    ValuesRow, With,
 };
 use crate::dialect::Feature;
 use crate::ident::Ident;
@@ -36,7 +36,7 @@ impl SqlWriter<'_> {
                         i.columns.len()
                     )));
                 }
-                if rows.cells().iter().any(|e| matches!(e, Expr::Default)) {
+                if rows.contains_default() {
                     self.require(Feature::DefaultInValues)?;
                 }
                 self.insert_columns(&i.columns, &defaults)?;
@@ -50,7 +50,10 @@ impl SqlWriter<'_> {
                         self.push_sql(", ");
                     }
                     self.push_sql("(");
-                    self.write_expr_list(row)?;
+                    match row {
+                        ValuesRow::Values(values) => self.value_list(values)?,
+                        ValuesRow::Exprs(exprs) => self.write_expr_list(exprs)?,
+                    }
                     for (k, (_, value)) in defaults.iter().enumerate() {
                         if k > 0 || !row.is_empty() {
                             self.push_sql(", ");

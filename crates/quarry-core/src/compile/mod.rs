@@ -248,6 +248,13 @@ impl<'d> SqlWriter<'d> {
     /// Append a placeholder bound to `value` (or, in debug mode and in DDL,
     /// the value as an escaped literal).
     pub fn push_value(&mut self, value: &Value) -> Result<(), CompileError> {
+        self.push_value_inline(value)
+    }
+
+    /// [`push_value`](Self::push_value), inlined where values come by the
+    /// hundred (an insert's rows).
+    #[inline(always)]
+    fn push_value_inline(&mut self, value: &Value) -> Result<(), CompileError> {
         // A value the database cannot hold is refused whether bound or inline.
         match value {
             Value::Array(_) => self.require(Feature::Arrays)?,
@@ -300,6 +307,17 @@ impl<'d> SqlWriter<'d> {
                 self.sql.push_str(", ");
             }
             self.write_expr(e)?;
+        }
+        Ok(())
+    }
+
+    /// Write a comma-separated list of bound values (an insert's row).
+    pub fn value_list(&mut self, values: &[Value]) -> Result<(), CompileError> {
+        for (i, value) in values.iter().enumerate() {
+            if i > 0 {
+                self.sql.push_str(", ");
+            }
+            self.push_value_inline(value)?;
         }
         Ok(())
     }

@@ -98,6 +98,20 @@ pub trait Temporal {
 pub trait IntoExpr<B> {
     /// Convert into a typed expression.
     fn into_expr(self) -> Expr<B>;
+
+    /// Append `self` as one cell of a row being inserted, returning its
+    /// depth. Plain values override this to append the bare [`Value`],
+    /// with no expression built around it (a bulk insert appends one per
+    /// cell).
+    fn push_cell(self, row: &mut ast::RowWriter<'_>) -> u32
+    where
+        Self: Sized,
+    {
+        let e = self.into_expr();
+        let depth = e.depth();
+        row.push(e.into_node());
+        depth
+    }
 }
 
 impl<T: SqlType, B> IntoExpr<B> for Expr<T>
@@ -134,12 +148,27 @@ impl<B, V: IntoExpr<B>> IntoExpr<B> for Option<V> {
             None => Expr::from_node(ast::Expr::Value(Value::Null)),
         }
     }
+
+    fn push_cell(self, row: &mut ast::RowWriter<'_>) -> u32 {
+        match self {
+            Some(v) => v.push_cell(row),
+            None => {
+                row.push_value(Value::Null);
+                1
+            }
+        }
+    }
 }
 
 /// A dynamic [`Value`] is untyped: it stands wherever a value may.
 impl<B> IntoExpr<B> for Value {
     fn into_expr(self) -> Expr<B> {
         Expr::from_node(ast::Expr::Value(self))
+    }
+
+    fn push_cell(self, row: &mut ast::RowWriter<'_>) -> u32 {
+        row.push_value(self);
+        1
     }
 }
 
@@ -333,11 +362,21 @@ macro_rules! values_into {
                 fn into_expr(self) -> Expr<$b> {
                     Expr::from_node(ast::Expr::Value(Value::from(self)))
                 }
+
+                fn push_cell(self, row: &mut ast::RowWriter<'_>) -> u32 {
+                    row.push_value(Value::from(self));
+                    1
+                }
             }
         )*
         impl IntoExpr<Any> for $val {
             fn into_expr(self) -> Expr<Any> {
                 Expr::from_node(ast::Expr::Value(Value::from(self)))
+            }
+
+            fn push_cell(self, row: &mut ast::RowWriter<'_>) -> u32 {
+                row.push_value(Value::from(self));
+                1
             }
         }
     )*};

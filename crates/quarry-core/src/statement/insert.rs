@@ -103,7 +103,7 @@ pub trait ColumnTuple {
 )]
 pub trait RowOf<C> {
     /// Append the row's values to `out`, raising `depth` to the deepest.
-    fn push_row(self, out: &mut Vec<ast::Expr>, depth: &mut u32);
+    fn push_row(self, out: &mut ast::RowWriter<'_>, depth: &mut u32);
 }
 
 impl<T> ColumnTuple for Column<T> {
@@ -113,10 +113,8 @@ impl<T> ColumnTuple for Column<T> {
 }
 
 impl<T: SqlType, V: IntoExpr<T::Base>> RowOf<Column<T>> for V {
-    fn push_row(self, out: &mut Vec<ast::Expr>, depth: &mut u32) {
-        let e = self.into_expr();
-        *depth = (*depth).max(e.depth());
-        out.push(e.into_node());
+    fn push_row(self, out: &mut ast::RowWriter<'_>, depth: &mut u32) {
+        *depth = (*depth).max(self.push_cell(out));
     }
 }
 
@@ -128,12 +126,8 @@ macro_rules! row_tuples {
             }
         }
         impl<$($t: SqlType, $v: IntoExpr<$t::Base>),+> RowOf<($(Column<$t>,)+)> for ($($v,)+) {
-            fn push_row(self, out: &mut Vec<ast::Expr>, depth: &mut u32) {
-                $(
-                    let e = self.$i.into_expr();
-                    *depth = (*depth).max(e.depth());
-                    out.push(e.into_node());
-                )+
+            fn push_row(self, out: &mut ast::RowWriter<'_>, depth: &mut u32) {
+                $(*depth = (*depth).max(IntoExpr::<$t::Base>::push_cell(self.$i, out));)+
             }
         }
         impl<$($v: IntoAssignments),+> IntoAssignments for ($($v,)+) {
