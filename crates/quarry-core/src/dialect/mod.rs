@@ -279,10 +279,36 @@ pub(crate) fn write_custom_type(name: &str, dialect: &'static str, out: &mut Str
     Ok(())
 }
 
-/// Append `n` in decimal: placeholder numbers are written once per
-/// parameter, so this avoids `fmt`, and `itoa` writes two digits a step.
+/// Every two-digit decimal, `00` to `99`, one after the other.
+const DIGIT_PAIRS: &str = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
+
+/// Append `n` in decimal, two digits a step: placeholder numbers are
+/// written once per parameter, and each step is a fixed-size copy, with
+/// neither `fmt` nor a call to `memcpy`.
 pub(crate) fn push_decimal(n: usize, out: &mut String) {
-    out.push_str(itoa::Buffer::new().format(n));
+    fn push_digit(digit: usize, out: &mut String) {
+        out.push(char::from(b'0' + digit as u8));
+    }
+    fn push_pair(pair: usize, out: &mut String) {
+        out.push_str(&DIGIT_PAIRS[pair * 2..pair * 2 + 2]);
+    }
+    match n {
+        0..10 => push_digit(n, out),
+        10..100 => push_pair(n, out),
+        100..1_000 => {
+            push_digit(n / 100, out);
+            push_pair(n % 100, out);
+        }
+        1_000..10_000 => {
+            push_pair(n / 100, out);
+            push_pair(n % 100, out);
+        }
+        _ => {
+            push_decimal(n / 10_000, out);
+            push_pair(n / 100 % 100, out);
+            push_pair(n % 100, out);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -298,7 +324,7 @@ mod tests {
 
     #[test]
     fn decimals() {
-        for n in [0, 7, 10, 99, 65535, usize::MAX] {
+        for n in (0..=100_500).chain([999_999, 1_000_000, 12_345_678, usize::MAX - 1, usize::MAX]) {
             let mut out = String::new();
             push_decimal(n, &mut out);
             assert_eq!(out, n.to_string());
