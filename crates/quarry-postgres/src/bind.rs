@@ -78,21 +78,22 @@ impl<'a> Bind<'a> {
 
 impl ToSql for Bind<'_> {
     fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
-        let oid = ty.oid();
+        // Types compared as values, not by `oid()`: that is a match over
+        // every built-in type, and this runs once per bound value.
         let result = match self.value {
             // The commonest pairings first (COPY and bulk inserts bind them
             // by the ten thousand): the same checks as `encode`, without
             // its dispatch on the type's kind.
             ValueRef::Null => Ok(IsNull::Yes),
-            ValueRef::Text(v) if oid == types::TEXT || oid == types::VARCHAR => check_text(v).map(|()| {
+            ValueRef::Text(v) if *ty == Type::TEXT || *ty == Type::VARCHAR => check_text(v).map(|()| {
                 out.put_slice(v);
                 IsNull::No
             }),
-            ValueRef::I64(v) if oid == types::INT8 => {
+            ValueRef::I64(v) if *ty == Type::INT8 => {
                 out.put_i64(v);
                 Ok(IsNull::No)
             }
-            _ if oid == types::UNKNOWN => encode_untyped(self.value, out),
+            _ if *ty == Type::UNKNOWN => encode_untyped(self.value, out),
             _ => encode(self.value, ty, out),
         };
         let result = result.and_then(|is_null| {
@@ -119,7 +120,7 @@ impl ToSql for Bind<'_> {
 
     fn encode_format(&self, ty: &Type) -> Format {
         // Untyped parameters are sent as text for the server to parse.
-        if ty.oid() == types::UNKNOWN { Format::Text } else { Format::Binary }
+        if *ty == Type::UNKNOWN { Format::Text } else { Format::Binary }
     }
 }
 

@@ -303,6 +303,11 @@ pub(crate) fn push_decimal(n: usize, out: &mut String) {
             push_pair(n / 100, out);
             push_pair(n % 100, out);
         }
+        10_000..100_000 => {
+            push_digit(n / 10_000, out);
+            push_pair(n / 100 % 100, out);
+            push_pair(n % 100, out);
+        }
         _ => {
             push_decimal(n / 10_000, out);
             push_pair(n / 100 % 100, out);
