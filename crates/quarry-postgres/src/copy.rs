@@ -237,13 +237,24 @@ fn statements(target: &CopyTarget, columns: &[&str]) -> Result<(String, String),
         }
         Postgres.write_identifier(c, &mut list)?;
     }
-    let (copy, select) = if columns.is_empty() {
-        (format!("COPY {table} FROM STDIN (FORMAT binary)"), format!("{table}.*"))
-    } else {
-        (format!("COPY {table} ({list}) FROM STDIN (FORMAT binary)"), list)
-    };
+    // Built by hand rather than with `format!`: this runs on every COPY.
+    let select = if columns.is_empty() { [table.as_str(), ".*"] } else { [list.as_str(), ""] };
+    let mut copy = String::with_capacity(table.len() + list.len() + 40);
+    copy.push_str("COPY ");
+    copy.push_str(&table);
+    if !columns.is_empty() {
+        copy.push_str(" (");
+        copy.push_str(&list);
+        copy.push(')');
+    }
+    copy.push_str(" FROM STDIN (FORMAT binary)");
     // One row of NULLs typed like the table's columns, even when it is empty.
-    let probe = format!("SELECT {select} FROM (SELECT 1) AS \"quarry_copy_probe\" LEFT JOIN {table} ON false");
+    let mut probe = String::with_capacity(table.len() * 2 + list.len() + 80);
+    probe.push_str("SELECT ");
+    probe.extend(select);
+    probe.push_str(" FROM (SELECT 1) AS \"quarry_copy_probe\" LEFT JOIN ");
+    probe.push_str(&table);
+    probe.push_str(" ON false");
     Ok((copy, probe))
 }
 
