@@ -227,9 +227,17 @@ impl<'d> SqlWriter<'d> {
         let name = ident.as_str();
         if ident.is_plain() && name.len() <= self.max_identifier_bytes {
             self.sql.reserve(name.len() + 2);
-            self.sql.push(self.quote);
-            self.sql.push_str(name);
-            self.sql.push(self.quote);
+            // The standard quote as a constant: one byte stored, where a
+            // character known only at run time is encoded first.
+            if self.quote == '"' {
+                self.sql.push('"');
+                self.sql.push_str(name);
+                self.sql.push('"');
+            } else {
+                self.sql.push(self.quote);
+                self.sql.push_str(name);
+                self.sql.push(self.quote);
+            }
             Ok(())
         } else {
             self.dialect.write_identifier(ident, &mut self.sql)
