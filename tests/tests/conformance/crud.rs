@@ -102,6 +102,30 @@ backend_test!(async fn text_values_bind_and_decode_as_text(db) {
     Ok(())
 });
 
+// Batches of one shape, as an application inserts them: from the second
+// on, the placeholders are the text kept from the first, and each batch's
+// own values (and the client default after each row) must arrive.
+backend_test!(async fn batches_of_one_shape_insert_their_own_values(db) {
+    let u = Users::table();
+    let mut conn = setup(&db).await?;
+    let batch = |b: i64| (0..40).map(move |i| (format!("u{b}-{i}@example.com"), format!("user {b}-{i}")));
+    for b in 0..3 {
+        let n = insert_into(u).rows((u.email, u.name), batch(b)).execute(&mut conn).await?;
+        assert_eq!(n, 40, "batch {b}");
+    }
+    // Another shape in between, then the first shape again.
+    insert_into(u).rows((u.email, u.name), batch(3).take(39)).execute(&mut conn).await?;
+    insert_into(u).rows((u.email, u.name), batch(4)).execute(&mut conn).await?;
+    let rows: Vec<(String, String, i32)> =
+        select((u.email, u.name, u.karma)).from(u).order_by(u.id).fetch_all(&mut conn).await?;
+    let expected: Vec<(String, String, i32)> = (0..5)
+        .flat_map(|b| batch(b).take(if b == 3 { 39 } else { 40 }))
+        .map(|(email, name)| (email, name, 0))
+        .collect();
+    assert_eq!(rows, expected);
+    Ok(())
+});
+
 backend_test!(async fn client_defaults_fill_left_out_columns(db) {
     let (u, p) = (Users::table(), Posts::table());
     let mut conn = setup(&db).await?;

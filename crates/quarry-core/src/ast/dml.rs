@@ -223,6 +223,15 @@ impl ValuesRows {
         self.width
     }
 
+    /// Every row's cells, row after row, when every cell is a bound value
+    /// (the usual bulk insert); `None` when any cell is another expression.
+    pub fn as_values(&self) -> Option<&[Value]> {
+        match &self.cells {
+            Cells::Values(values) => Some(values),
+            Cells::Exprs(_) => None,
+        }
+    }
+
     /// Whether any cell is `DEFAULT`.
     pub fn contains_default(&self) -> bool {
         match &self.cells {

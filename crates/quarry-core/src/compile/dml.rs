@@ -2,7 +2,7 @@
 
 use crate::ast::{
     Assignment, ConflictAction, ConflictTarget, Delete, Insert, InsertSource, OnConflict, SelectItem, Update,
-    ValuesRow, With,
+    ValuesRow, ValuesRows, With,
 };
 use crate::dialect::Feature;
 use crate::ident::Ident;
@@ -45,22 +45,11 @@ impl SqlWriter<'_> {
                 self.params.reserve(values);
                 self.sql.reserve(values * 8 + rows.len() * 4);
                 self.push_sql(" VALUES ");
-                for (n, row) in rows.iter().enumerate() {
-                    if n > 0 {
-                        self.push_sql(", ");
+                match rows.as_values() {
+                    Some(values) if self.binds_plainly(values, &defaults) => {
+                        self.bound_rows(values, rows.width(), rows.len(), &defaults);
                     }
-                    self.push_sql("(");
-                    match row {
-                        ValuesRow::Values(values) => self.value_list(values)?,
-                        ValuesRow::Exprs(exprs) => self.write_expr_list(exprs)?,
-                    }
-                    for (k, (_, value)) in defaults.iter().enumerate() {
-                        if k > 0 || !row.is_empty() {
-                            self.push_sql(", ");
-                        }
-                        self.push_value(value)?;
-                    }
-                    self.push_sql(")");
+                    _ => self.insert_rows(rows, &defaults)?,
                 }
             }
             InsertSource::Query(q) => {
@@ -92,6 +81,52 @@ impl SqlWriter<'_> {
             self.on_conflict(on_conflict)?;
         }
         self.returning(&i.returning)
+    }
+
+    /// Write the rows cell by cell, with each row's client defaults after it.
+    fn insert_rows(&mut self, rows: &ValuesRows, defaults: &[&(Ident, Value)]) -> Result<(), CompileError> {
+        for (n, row) in rows.iter().enumerate() {
+            if n > 0 {
+                self.push_sql(", ");
+            }
+            self.push_sql("(");
+            match row {
+                ValuesRow::Values(values) => self.value_list(values)?,
+                ValuesRow::Exprs(exprs) => self.write_expr_list(exprs)?,
+            }
+            for (k, (_, value)) in defaults.iter().enumerate() {
+                if k > 0 || !row.is_empty() {
+                    self.push_sql(", ");
+                }
+                self.push_value(value)?;
+            }
+            self.push_sql(")");
+        }
+        Ok(())
+    }
+
+    /// Whether rows of `values` (and `defaults`) are all bound as they
+    /// are: not written inline, and none of a type the dialect must be
+    /// asked about.
+    fn binds_plainly(&self, values: &[Value], defaults: &[&(Ident, Value)]) -> bool {
+        let plain = |v: &Value| !matches!(v, Value::Array(_) | Value::Interval(_));
+        !self.inline_values() && values.iter().all(plain) && defaults.iter().all(|(_, v)| plain(v))
+    }
+
+    /// Rows of bound values: the placeholders in one piece (see
+    /// [`placeholder_rows`](super::placeholder_rows)), then every row's
+    /// values and client defaults as parameters.
+    fn bound_rows(&mut self, values: &[Value], width: usize, rows: usize, defaults: &[&(Ident, Value)]) {
+        let first = self.params.len() + 1;
+        super::placeholder_rows::write(self.dialect(), first, width + defaults.len(), rows, &mut self.sql);
+        if defaults.is_empty() {
+            self.params.extend_from_slice(values);
+            return;
+        }
+        for row in 0..rows {
+            self.params.extend_from_slice(&values[row * width..(row + 1) * width]);
+            self.params.extend(defaults.iter().map(|(_, v)| v.clone()));
+        }
     }
 
     fn insert_columns(&mut self, columns: &[Ident], defaults: &[&(Ident, Value)]) -> Result<(), CompileError> {

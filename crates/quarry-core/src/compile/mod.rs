@@ -15,6 +15,7 @@ use crate::value::Value;
 mod ddl;
 mod dml;
 mod expr;
+mod placeholder_rows;
 mod query;
 mod raw;
 
