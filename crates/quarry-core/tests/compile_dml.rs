@@ -18,6 +18,14 @@ quarry_core::table! {
     }
 }
 
+quarry_core::table! {
+    /// A table with a column SQLite has no type for.
+    pub struct Spans("spans") {
+        id: i64 [primary_key],
+        span: quarry_core::Interval,
+    }
+}
+
 fn i32v(v: i32) -> Value {
     Value::I32(v)
 }
@@ -79,6 +87,20 @@ fn insert_rows_mixing_values_and_expressions_keep_their_order() {
         &[t("a"), i32v(1), t("b"), i32v(2), t("C"), i32v(3), t("d"), i32v(4)],
     );
     sqlite_prepares(&q);
+}
+
+#[test]
+fn inserted_rows_of_a_type_the_dialect_lacks_are_refused() {
+    // Enough rows for the placeholders to be kept for the next insert.
+    let s = Spans::table();
+    let q = insert_into(s).rows(s.span, vec![quarry_core::Interval::default(); 100]);
+    let c = pg(&q);
+    assert_eq!(c.params.len(), 100);
+    assert!(c.sql.ends_with("($99), ($100)"), "{}", c.sql);
+    assert!(matches!(
+        q.compile(&Sqlite),
+        Err(quarry_core::CompileError::Unsupported { construct: "the INTERVAL type", dialect: "SQLite" })
+    ));
 }
 
 #[test]

@@ -109,7 +109,7 @@ impl SqlWriter<'_> {
     /// are: not written inline, and none of a type the dialect must be
     /// asked about.
     fn binds_plainly(&self, values: &[Value], defaults: &[&(Ident, Value)]) -> bool {
-        let plain = |v: &Value| !matches!(v, Value::Array(_) | Value::Interval(_));
+        let plain = |v: &Value| super::required_feature(v).is_none();
         !self.inline_values() && values.iter().all(plain) && defaults.iter().all(|(_, v)| plain(v))
     }
 

@@ -265,10 +265,8 @@ impl<'d> SqlWriter<'d> {
     #[inline(always)]
     fn push_value_inline(&mut self, value: &Value) -> Result<(), CompileError> {
         // A value the database cannot hold is refused whether bound or inline.
-        match value {
-            Value::Array(_) => self.require(Feature::Arrays)?,
-            Value::Interval(_) => self.require(Feature::Intervals)?,
-            _ => {}
+        if let Some(feature) = required_feature(value) {
+            self.require(feature)?;
         }
         if self.inline_values {
             return self.dialect.write_literal(value, &mut self.sql);
@@ -478,6 +476,15 @@ pub trait Compile {
         let compiled = self.compile(dialect)?;
         check_param_count(&compiled, max_params)?;
         Ok(vec![compiled])
+    }
+}
+
+/// What the dialect must support for `value` to be bound or written.
+pub(crate) fn required_feature(value: &Value) -> Option<Feature> {
+    match value {
+        Value::Array(_) => Some(Feature::Arrays),
+        Value::Interval(_) => Some(Feature::Intervals),
+        _ => None,
     }
 }
 

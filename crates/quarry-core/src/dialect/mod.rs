@@ -110,6 +110,9 @@ impl Feature {
 /// The differences between databases, as hooks with standard-SQL defaults.
 pub trait Dialect: Send + Sync + fmt::Debug {
     /// The database's name, for error messages (`PostgreSQL`, `SQLite`).
+    /// It also tells dialects apart where the compiler reuses text it
+    /// wrote (the placeholders of a bulk insert), so two dialects with one
+    /// name must write the same placeholders.
     fn name(&self) -> &'static str;
 
     /// Whether the database has `feature`.
