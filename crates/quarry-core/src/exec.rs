@@ -13,9 +13,11 @@ use crate::error::Error;
 use crate::row::FromRow;
 use crate::value::FromValue;
 
-/// Compile `stmt` for `conn`, split into statements under its parameter limit.
-fn compile_for<S: Compile + ?Sized>(stmt: &S, conn: &impl Connection) -> Result<Vec<Compiled>, Error> {
-    Ok(stmt.compile_chunks(conn.dialect(), conn.max_params())?)
+/// Compile `stmt` for `conn`, split into statements under its parameter
+/// limit; the statement is used up, so its values can move rather than be
+/// copied.
+fn compile_for<S: Compile>(stmt: S, conn: &impl Connection) -> Result<Vec<Compiled>, Error> {
+    Ok(stmt.compile_chunks_owned(conn.dialect(), conn.max_params())?)
 }
 
 /// The ways to run a statement. Every statement builder has them (bring
@@ -27,7 +29,7 @@ pub trait Execute: Compile + Send + Sized {
     /// Run the statement; the number of rows affected.
     fn execute(self, conn: &mut impl Connection) -> impl Future<Output = Result<u64, Error>> + Send {
         async move {
-            let mut chunks = compile_for(&self, conn)?;
+            let mut chunks = compile_for(self, conn)?;
             if chunks.len() == 1
                 && let Some(only) = chunks.pop()
             {
@@ -50,7 +52,7 @@ pub trait Execute: Compile + Send + Sized {
         conn: &mut impl Connection,
     ) -> impl Future<Output = Result<Vec<T>, Error>> + Send {
         async move {
-            let mut chunks = compile_for(&self, conn)?;
+            let mut chunks = compile_for(self, conn)?;
             if chunks.len() == 1
                 && let Some(only) = chunks.pop()
             {
@@ -72,7 +74,7 @@ pub trait Execute: Compile + Send + Sized {
         conn: &mut impl Connection,
     ) -> impl Future<Output = Result<Option<T>, Error>> + Send {
         async move {
-            let mut chunks = compile_for(&self, conn)?;
+            let mut chunks = compile_for(self, conn)?;
             if chunks.len() == 1
                 && let Some(only) = chunks.pop()
             {
@@ -114,7 +116,7 @@ pub trait Execute: Compile + Send + Sized {
         self,
         conn: &'c mut impl Connection,
     ) -> impl Stream<Item = Result<T, Error>> + Send + 'c {
-        match compile_for(&self, conn) {
+        match compile_for(self, conn) {
             Ok(mut chunks) if chunks.len() == 1 => match chunks.pop() {
                 Some(only) => RowStream::Running(Box::pin(conn.fetch_stream(only))),
                 None => RowStream::Failed(None),

@@ -104,6 +104,42 @@ fn inserted_rows_of_a_type_the_dialect_lacks_are_refused() {
 }
 
 #[test]
+fn inserts_used_up_compile_as_when_borrowed() {
+    // `execute` compiles with `compile_chunks_owned`, which moves the rows'
+    // values into the parameters: the SQL, the parameters and the chunks
+    // must be those of the borrowing `compile_chunks`, whatever binds
+    // before or after the rows.
+    let (u, e) = (Users::table(), Events::table());
+    let people = |n: i32| (0..n).map(|i| (format!("p{i}"), i)).collect::<Vec<_>>();
+    let recent = select(u.id).from(u).filter(u.karma.gt(7)).cte("recent");
+    let inserts = [
+        ("plain", insert_into(u).rows((u.name, u.karma), people(40))),
+        ("short", insert_into(u).rows((u.name, u.karma), people(2))),
+        ("returning a value", insert_into(u).rows((u.name, u.karma), people(40)).returning((u.id, u.karma + 5))),
+        ("with a CTE binding first", insert_into(u).rows((u.name, u.karma), people(40)).with(recent)),
+        ("client defaults", insert_into(e).rows(e.id, 0..40_i64)),
+        ("upsert", insert_into(u).rows((u.name, u.karma), people(40)).on_conflict(u.name).do_update(u.karma.set(9))),
+        ("expressions", insert_into(u).rows((u.name, u.karma), [(lower(value("A")), 1)])),
+    ];
+    for (name, q) in inserts {
+        for (dialect, limit) in [(&Postgres as &dyn quarry_core::Dialect, 65_535), (&Sqlite, 32_766), (&Postgres, 33)] {
+            let borrowed = q.compile_chunks(dialect, limit);
+            let owned = q.clone().compile_chunks_owned(dialect, limit);
+            match (borrowed, owned) {
+                (Ok(b), Ok(o)) => {
+                    assert_eq!(b.len(), o.len(), "{name}: chunks");
+                    for (b, o) in b.iter().zip(&o) {
+                        assert_eq!((&b.sql, &b.params), (&o.sql, &o.params), "{name} on {}", dialect.name());
+                    }
+                }
+                (Err(b), Err(o)) => assert_eq!(b.to_string(), o.to_string(), "{name}"),
+                (b, o) => panic!("{name}: borrowed {b:?}, owned {o:?}"),
+            }
+        }
+    }
+}
+
+#[test]
 fn insert_rows_that_do_not_match_are_an_error() {
     let u = Users::table();
     let q = insert_into(u).values(u.name.set("a")).values(u.karma.set(1));

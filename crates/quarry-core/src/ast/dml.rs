@@ -232,6 +232,15 @@ impl ValuesRows {
         }
     }
 
+    /// Every row's cells, row after row, when every cell is a bound value;
+    /// else the rows, unchanged.
+    pub fn into_values(self) -> Result<Vec<Value>, ValuesRows> {
+        match self.cells {
+            Cells::Values(values) => Ok(values),
+            Cells::Exprs(_) => Err(self),
+        }
+    }
+
     /// Whether any cell is `DEFAULT`.
     pub fn contains_default(&self) -> bool {
         match &self.cells {

@@ -120,7 +120,13 @@ impl SqlWriter<'_> {
         let first = self.params.len() + 1;
         super::placeholder_rows::write(self.dialect(), first, width + defaults.len(), rows, &mut self.sql);
         if defaults.is_empty() {
-            self.params.extend_from_slice(values);
+            if self.leave_out_rows && self.rows_left_out.is_none() {
+                let at = self.params.len();
+                self.params.resize(at + values.len(), Value::Null);
+                self.rows_left_out = Some(at..at + values.len());
+            } else {
+                self.params.extend_from_slice(values);
+            }
             return;
         }
         for row in 0..rows {

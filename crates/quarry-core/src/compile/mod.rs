@@ -187,6 +187,11 @@ pub struct SqlWriter<'d> {
     /// When preparing: each unbound named parameter and its placeholder's
     /// number.
     slots: Option<Vec<(crate::Ident, usize)>>,
+    /// Whether an insert's rows of bound values are left out of the
+    /// parameter list, for the caller to move them in
+    /// ([`compile_leaving_out_rows`]), and where they were left out.
+    leave_out_rows: bool,
+    rows_left_out: Option<std::ops::Range<usize>>,
 }
 
 impl<'d> SqlWriter<'d> {
@@ -203,6 +208,8 @@ impl<'d> SqlWriter<'d> {
             max_identifier_bytes: dialect.max_identifier_bytes().unwrap_or(usize::MAX),
             bindings: Vec::new(),
             slots: None,
+            leave_out_rows: false,
+            rows_left_out: None,
         }
     }
 
@@ -477,6 +484,31 @@ pub trait Compile {
         check_param_count(&compiled, max_params)?;
         Ok(vec![compiled])
     }
+
+    /// [`compile_chunks`](Self::compile_chunks), using the statement up:
+    /// what `execute` and the `fetch_*` methods run. A multi-row insert
+    /// moves its values into the parameter list instead of copying them.
+    fn compile_chunks_owned(self, dialect: &dyn Dialect, max_params: usize) -> Result<Vec<Compiled>, CompileError>
+    where
+        Self: Sized,
+    {
+        self.compile_chunks(dialect, max_params)
+    }
+}
+
+/// Compile with the parameters of an insert's rows of bound values left
+/// out: `NULL` stands in for them, at the returned range of the parameter
+/// list, for the caller to move the values it owns into. `None` when no
+/// rows were left out (they were written as usual).
+pub(crate) fn compile_leaving_out_rows(
+    dialect: &dyn Dialect,
+    walk: impl FnOnce(&mut SqlWriter<'_>) -> Result<StatementKind, CompileError>,
+) -> Result<(Compiled, Option<std::ops::Range<usize>>), CompileError> {
+    let mut w = SqlWriter::new(dialect, false);
+    w.leave_out_rows = true;
+    let kind = walk(&mut w)?;
+    let left_out = w.rows_left_out.take();
+    Ok((w.finish(kind), left_out))
 }
 
 /// What the dialect must support for `value` to be bound or written.

@@ -345,7 +345,53 @@ impl Compile for Insert {
 
     /// Split the rows into inserts of `max_params / params_per_row` rows.
     fn compile_chunks(&self, dialect: &dyn Dialect, max_params: usize) -> Result<Vec<Compiled>, CompileError> {
-        let compiled = self.compile(dialect)?;
+        self.split_into_chunks(self.compile(dialect)?, dialect, max_params)
+    }
+
+    /// Rows of bound values move into the parameter list when the insert
+    /// is one statement; otherwise as [`compile_chunks`](Self::compile_chunks).
+    fn compile_chunks_owned(mut self, dialect: &dyn Dialect, max_params: usize) -> Result<Vec<Compiled>, CompileError> {
+        let bound_values = match &self.0.stmt.source {
+            InsertSource::Values(rows) => rows.as_values().map(<[_]>::len),
+            _ => None,
+        };
+        // With a `WITH`, a data-modifying CTE could hold rows of its own.
+        let (Some(count), None) = (bound_values, &self.0.stmt.with) else {
+            return self.compile_chunks(dialect, max_params);
+        };
+        let (mut compiled, left_out) = crate::compile::compile_leaving_out_rows(dialect, |w| self.write(w))?;
+        match left_out {
+            None => self.split_into_chunks(compiled, dialect, max_params),
+            Some(range) if range.len() == count && compiled.params.len() <= max_params => {
+                let source = std::mem::replace(&mut self.0.stmt.source, InsertSource::DefaultValues);
+                let InsertSource::Values(rows) = source else {
+                    return Err(CompileError::invalid("internal error: the insert's rows went missing"));
+                };
+                let Ok(values) = rows.into_values() else {
+                    return Err(CompileError::invalid("internal error: the insert's rows were not bound values"));
+                };
+                if range.start == 0 && range.end == compiled.params.len() {
+                    compiled.params = values;
+                } else {
+                    compiled.params.splice(range, values);
+                }
+                Ok(vec![compiled])
+            }
+            // Over the limit: split, copying the values as the borrowed path does.
+            Some(_) => self.compile_chunks(dialect, max_params),
+        }
+    }
+}
+
+impl Insert {
+    /// The chunks of an insert compiled to `compiled`: it alone when under
+    /// `max_params`, else its rows split into inserts under the limit.
+    fn split_into_chunks(
+        &self,
+        compiled: Compiled,
+        dialect: &dyn Dialect,
+        max_params: usize,
+    ) -> Result<Vec<Compiled>, CompileError> {
         if compiled.params.len() <= max_params {
             return Ok(vec![compiled]);
         }
