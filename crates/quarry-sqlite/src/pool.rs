@@ -205,6 +205,15 @@ impl SqlitePool {
     /// Check out the writer, waiting at most the busy timeout for the
     /// transaction that holds it, as SQLite's own busy handler would.
     pub(crate) async fn checkout_writer(&self) -> Result<Object<ConnManager>, Error> {
+        // The writer free (the usual case: one statement at a time): taken
+        // without setting a timer. A writer being opened or checked is
+        // still bounded by the pool's connect and recycle timeouts.
+        let free_now = Timeouts { wait: Some(Duration::ZERO), ..self.inner.writer.timeouts() };
+        match self.inner.writer.timeout_get(&free_now).await {
+            Ok(conn) => return Ok(conn),
+            Err(PoolError::Timeout(TimeoutType::Wait)) => {}
+            Err(e) => return Err(pool_error(e, &self.inner.writer, "write connection", Duration::ZERO)),
+        }
         let wait = self.inner.busy_timeout.max(Duration::from_millis(1));
         let deadline = wait + self.inner.config.connect_timeout + self.inner.config.recycle_timeout;
         match tokio::time::timeout(deadline, self.inner.writer.get()).await {
