@@ -91,7 +91,8 @@ fn insert_rows_mixing_values_and_expressions_keep_their_order() {
 
 #[test]
 fn inserted_rows_of_a_type_the_dialect_lacks_are_refused() {
-    // Enough rows for the placeholders to be kept for the next insert.
+    // Enough rows for the placeholders to be written in one piece, were
+    // the values not of a type the dialect must be asked about.
     let s = Spans::table();
     let q = insert_into(s).rows(s.span, vec![quarry_core::Interval::default(); 100]);
     let c = pg(&q);

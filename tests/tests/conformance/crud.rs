@@ -104,23 +104,30 @@ backend_test!(async fn text_values_bind_and_decode_as_text(db) {
 
 // Batches of one shape, as an application inserts them: from the second
 // on, the placeholders are the text kept from the first, and each batch's
-// own values (and the client default after each row) must arrive.
+// own values must arrive. Batches that leave `karma` out get its client
+// default after each row; batches that set it move their values into the
+// parameters instead of copying them.
 backend_test!(async fn batches_of_one_shape_insert_their_own_values(db) {
     let u = Users::table();
     let mut conn = setup(&db).await?;
-    let batch = |b: i64| (0..40).map(move |i| (format!("u{b}-{i}@example.com"), format!("user {b}-{i}")));
+    let batch = |b: i32| (0..40).map(move |i| (format!("u{b}-{i}@example.com"), format!("user {b}-{i}"), b * 100 + i));
+    let two_columns = |b: i32| batch(b).map(|(email, name, _)| (email, name));
     for b in 0..3 {
-        let n = insert_into(u).rows((u.email, u.name), batch(b)).execute(&mut conn).await?;
+        let n = insert_into(u).rows((u.email, u.name), two_columns(b)).execute(&mut conn).await?;
         assert_eq!(n, 40, "batch {b}");
     }
     // Another shape in between, then the first shape again.
-    insert_into(u).rows((u.email, u.name), batch(3).take(39)).execute(&mut conn).await?;
-    insert_into(u).rows((u.email, u.name), batch(4)).execute(&mut conn).await?;
+    insert_into(u).rows((u.email, u.name), two_columns(3).take(39)).execute(&mut conn).await?;
+    insert_into(u).rows((u.email, u.name), two_columns(4)).execute(&mut conn).await?;
+    for b in 5..7 {
+        let n = insert_into(u).rows((u.email, u.name, u.karma), batch(b)).execute(&mut conn).await?;
+        assert_eq!(n, 40, "batch {b}");
+    }
     let rows: Vec<(String, String, i32)> =
         select((u.email, u.name, u.karma)).from(u).order_by(u.id).fetch_all(&mut conn).await?;
-    let expected: Vec<(String, String, i32)> = (0..5)
+    let expected: Vec<(String, String, i32)> = (0..7)
         .flat_map(|b| batch(b).take(if b == 3 { 39 } else { 40 }))
-        .map(|(email, name)| (email, name, 0))
+        .map(|(email, name, karma)| (email, name, if karma >= 500 { karma } else { 0 }))
         .collect();
     assert_eq!(rows, expected);
     Ok(())

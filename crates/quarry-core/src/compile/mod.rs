@@ -486,8 +486,10 @@ pub trait Compile {
     }
 
     /// [`compile_chunks`](Self::compile_chunks), using the statement up:
-    /// what `execute` and the `fetch_*` methods run. A multi-row insert
-    /// moves its values into the parameter list instead of copying them.
+    /// what `execute` and the `fetch_*` methods run. An insert whose rows
+    /// are all bound values, without client defaults or `WITH`, and that
+    /// fits in one statement moves its values into the parameter list
+    /// instead of copying them.
     fn compile_chunks_owned(self, dialect: &dyn Dialect, max_params: usize) -> Result<Vec<Compiled>, CompileError>
     where
         Self: Sized,

@@ -43,11 +43,18 @@ pub(super) fn write(dialect: &dyn Dialect, first: usize, width: usize, rows: usi
     }
     let name = dialect.name();
     let same = |k: &Kept| k.first == first && k.width == width && k.rows == rows && k.dialect == name;
+    // The run's start as this dialect writes it, compared with the kept
+    // text's: a dialect that shares another's name but not its
+    // placeholders gets its own text.
+    let start = out.len();
+    out.push('(');
+    dialect.write_placeholder(first, out);
+    let head = out.len() - start;
     // `try_with`: while the thread exits, its local may be gone already.
     let copied = LAST
         .try_with(|last| match &*last.borrow() {
-            Some(kept) if same(kept) => {
-                out.push_str(&kept.text);
+            Some(kept) if same(kept) && kept.text.get(..head) == Some(&out[start..]) => {
+                out.push_str(&kept.text[head..]);
                 true
             }
             _ => false,
@@ -56,18 +63,12 @@ pub(super) fn write(dialect: &dyn Dialect, first: usize, width: usize, rows: usi
     if copied {
         return;
     }
-    let start = out.len();
+    out.truncate(start);
     write_fresh(dialect, first, width, rows, out);
     let text = &out[start..];
     if text.len() <= MAX_KEPT_BYTES {
-        let _ = LAST.try_with(|last| {
-            let mut last = last.borrow_mut();
-            // The old run's buffer is reused for the new one.
-            let mut buffer = last.take().map(|k| k.text).unwrap_or_default();
-            buffer.clear();
-            buffer.push_str(text);
-            *last = Some(Kept { dialect: name, first, width, rows, text: buffer });
-        });
+        let kept = Kept { dialect: name, first, width, rows, text: text.to_owned() };
+        let _ = LAST.try_with(|last| *last.borrow_mut() = Some(kept));
     }
 }
 
@@ -129,6 +130,44 @@ mod tests {
         for (dialect, prefix, first, width, rows) in shapes {
             assert_eq!(written(dialect, first, width, rows), expected(prefix, first, width, rows));
         }
+    }
+
+    /// A dialect that takes PostgreSQL's name but writes `:n`.
+    #[derive(Debug)]
+    struct Impostor;
+
+    impl Dialect for Impostor {
+        fn name(&self) -> &'static str {
+            "PostgreSQL"
+        }
+        fn supports(&self, _: crate::dialect::Feature) -> bool {
+            true
+        }
+        fn write_placeholder(&self, index: usize, out: &mut String) {
+            out.push(':');
+            out.push_str(&index.to_string());
+        }
+        fn write_literal(&self, _: &crate::Value, _: &mut String) -> Result<(), crate::CompileError> {
+            Ok(())
+        }
+        fn write_column_type(&self, _: &crate::schema::ColumnType, _: &mut String) -> Result<(), crate::CompileError> {
+            Ok(())
+        }
+        fn write_autoincrement_column(
+            &self,
+            _: &crate::schema::ColumnType,
+            _: bool,
+            _: &mut String,
+        ) -> Result<bool, crate::CompileError> {
+            Ok(false)
+        }
+    }
+
+    #[test]
+    fn a_dialect_with_another_name_s_placeholders_gets_its_own_text() {
+        assert_eq!(written(&Postgres, 1, 8, 10), expected('$', 1, 8, 10));
+        assert_eq!(written(&Impostor, 1, 8, 10), expected(':', 1, 8, 10));
+        assert_eq!(written(&Postgres, 1, 8, 10), expected('$', 1, 8, 10));
     }
 
     #[test]

@@ -355,7 +355,8 @@ impl Compile for Insert {
             InsertSource::Values(rows) => rows.as_values().map(<[_]>::len),
             _ => None,
         };
-        // With a `WITH`, a data-modifying CTE could hold rows of its own.
+        // Only without `WITH`: the rows left out must be this insert's own,
+        // and common table expressions are left to the borrowing path.
         let (Some(count), None) = (bound_values, &self.0.stmt.with) else {
             return self.compile_chunks(dialect, max_params);
         };
@@ -377,7 +378,9 @@ impl Compile for Insert {
                 }
                 Ok(vec![compiled])
             }
-            // Over the limit: split, copying the values as the borrowed path does.
+            // Over the limit: split, copying the values as the borrowed path
+            // does (the compile with stand-ins only gives the count).
+            Some(_) if compiled.params.len() > max_params => self.split_into_chunks(compiled, dialect, max_params),
             Some(_) => self.compile_chunks(dialect, max_params),
         }
     }
