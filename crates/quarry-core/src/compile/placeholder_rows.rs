@@ -164,7 +164,7 @@ mod tests {
     }
 
     #[test]
-    fn a_dialect_with_another_name_s_placeholders_gets_its_own_text() {
+    fn a_dialect_sharing_a_name_but_not_its_placeholders_gets_its_own_text() {
         assert_eq!(written(&Postgres, 1, 8, 10), expected('$', 1, 8, 10));
         assert_eq!(written(&Impostor, 1, 8, 10), expected(':', 1, 8, 10));
         assert_eq!(written(&Postgres, 1, 8, 10), expected('$', 1, 8, 10));
