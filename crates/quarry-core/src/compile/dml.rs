@@ -91,15 +91,10 @@ impl SqlWriter<'_> {
             }
             self.push_sql("(");
             match row {
-                ValuesRow::Values(values) => self.value_list(values)?,
+                ValuesRow::Values(values) => self.comma_separated(values, |w, v| w.push_value(v))?,
                 ValuesRow::Exprs(exprs) => self.write_expr_list(exprs)?,
             }
-            for (k, (_, value)) in defaults.iter().enumerate() {
-                if k > 0 || !row.is_empty() {
-                    self.push_sql(", ");
-                }
-                self.push_value(value)?;
-            }
+            self.comma_separated_after(!row.is_empty(), defaults, |w, (_, value)| w.push_value(value))?;
             self.push_sql(")");
         }
         Ok(())
@@ -141,12 +136,7 @@ impl SqlWriter<'_> {
         }
         self.push_sql(" (");
         self.ident_list(columns)?;
-        for (i, (name, _)) in defaults.iter().enumerate() {
-            if i > 0 || !columns.is_empty() {
-                self.push_sql(", ");
-            }
-            self.push_ident(name)?;
-        }
+        self.comma_separated_after(!columns.is_empty(), defaults, |w, (name, _)| w.push_ident(name))?;
         self.push_sql(")");
         Ok(())
     }

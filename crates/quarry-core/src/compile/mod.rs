@@ -264,13 +264,6 @@ impl<'d> SqlWriter<'d> {
     /// Append a placeholder bound to `value` (or, in debug mode and in DDL,
     /// the value as an escaped literal).
     pub fn push_value(&mut self, value: &Value) -> Result<(), CompileError> {
-        self.push_value_inline(value)
-    }
-
-    /// [`push_value`](Self::push_value), inlined where values come by the
-    /// hundred (an insert's rows).
-    #[inline(always)]
-    fn push_value_inline(&mut self, value: &Value) -> Result<(), CompileError> {
         // A value the database cannot hold is refused whether bound or inline.
         if let Some(feature) = required_feature(value) {
             self.require(feature)?;
@@ -325,17 +318,6 @@ impl<'d> SqlWriter<'d> {
         Ok(())
     }
 
-    /// Write a comma-separated list of bound values (an insert's row).
-    pub fn value_list(&mut self, values: &[Value]) -> Result<(), CompileError> {
-        for (i, value) in values.iter().enumerate() {
-            if i > 0 {
-                self.sql.push_str(", ");
-            }
-            self.push_value_inline(value)?;
-        }
-        Ok(())
-    }
-
     /// Count one more level of nesting, failing past [`MAX_DEPTH`]. The
     /// statement itself is level 0, so that a statement whose expressions
     /// are each within the limit compiles.
@@ -359,6 +341,20 @@ impl<'d> SqlWriter<'d> {
             each(self, item)?;
         }
         Ok(())
+    }
+
+    /// [`comma_separated`](Self::comma_separated), continuing a list that
+    /// already has items when `continued`.
+    fn comma_separated_after<T>(
+        &mut self,
+        continued: bool,
+        items: &[T],
+        each: impl FnMut(&mut Self, &T) -> Result<(), CompileError>,
+    ) -> Result<(), CompileError> {
+        if continued && !items.is_empty() {
+            self.sql.push_str(", ");
+        }
+        self.comma_separated(items, each)
     }
 
     fn ident_list(&mut self, idents: &[crate::Ident]) -> Result<(), CompileError> {
