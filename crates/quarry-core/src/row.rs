@@ -72,6 +72,7 @@ impl NameChecks {
         NameChecks::default()
     }
 
+    #[inline]
     fn is_matched(&self, index: usize) -> bool {
         index < 64 && self.matched.load(Ordering::Relaxed) & (1 << index) != 0
     }
@@ -100,6 +101,7 @@ pub fn index_out_of_range(index: usize, len: usize) -> Error {
 /// the row has [`NameChecks`]), else the column of that name within the
 /// struct's columns. Used by `#[derive(FromRow)]`.
 #[doc(hidden)]
+#[inline]
 pub fn field_index<R: Row + ?Sized>(
     row: &R,
     offset: usize,
@@ -108,10 +110,24 @@ pub fn field_index<R: Row + ?Sized>(
     name: &str,
 ) -> Result<usize, Error> {
     let expected = offset + position;
-    let checks = row.name_checks();
-    if checks.is_some_and(|c| c.is_matched(expected)) {
-        return Ok(expected);
+    match row.name_checks() {
+        Some(checks) if checks.is_matched(expected) => Ok(expected),
+        checks => field_index_by_name(row, checks, offset, expected, width, name),
     }
+}
+
+/// [`field_index`] when the expected column was not matched yet: compare
+/// its name, and search the struct's columns when it differs.
+#[cold]
+#[inline(never)]
+fn field_index_by_name<R: Row + ?Sized>(
+    row: &R,
+    checks: Option<&NameChecks>,
+    offset: usize,
+    expected: usize,
+    width: usize,
+    name: &str,
+) -> Result<usize, Error> {
     if row.column_name(expected) == Some(name) {
         if let Some(c) = checks {
             c.set_matched(expected);

@@ -94,12 +94,30 @@ fn to_value_ref<'a>(v: SqliteRef<'a>) -> ValueRef<'a> {
 }
 
 impl SqliteRow<'_, '_> {
+    /// The cell at `index`. rusqlite checks the index; only its error is
+    /// rewritten here, out of the way of the cells that exist.
     fn cell(&self, index: usize) -> Result<SqliteRef<'_>, Error> {
-        let len = self.columns.count(self.row);
-        if index >= len {
-            return Err(quarry_core::row::index_out_of_range(index, len));
+        self.row.get_ref(index).map_err(|e| self.cell_error(index, e))
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn cell_error(&self, index: usize, e: rusqlite::Error) -> Error {
+        match e {
+            rusqlite::Error::InvalidColumnIndex(_) => {
+                quarry_core::row::index_out_of_range(index, self.columns.count(self.row))
+            }
+            other => error::map(other),
         }
-        self.row.get_ref(index).map_err(error::map)
+    }
+
+    /// The error for a cell `FromValue` refused (out of the decoding path,
+    /// which is generic and should stay small enough to inline).
+    #[cold]
+    #[inline(never)]
+    fn decode_error(&self, index: usize, cell: SqliteRef<'_>, e: DecodeError) -> Error {
+        let name = self.column_name(index).unwrap_or("?");
+        Error::decode(index, name, e.with_found(storage_class(&cell)))
     }
 }
 
@@ -112,12 +130,10 @@ impl Row for SqliteRow<'_, '_> {
         self.columns.name(self.row, index)
     }
 
+    #[inline]
     fn get<T: FromValue>(&self, index: usize) -> Result<T, Error> {
         let cell = self.cell(index)?;
-        T::from_value(to_value_ref(cell)).map_err(|e: DecodeError| {
-            let name = self.column_name(index).unwrap_or("?");
-            Error::decode(index, name, e.with_found(storage_class(&cell)))
-        })
+        T::from_value(to_value_ref(cell)).map_err(|e| self.decode_error(index, cell, e))
     }
 
     fn is_null(&self, index: usize) -> Result<bool, Error> {

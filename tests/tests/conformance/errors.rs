@@ -185,6 +185,10 @@ backend_test!(async fn decode_errors_name_column_and_types(db) {
     let err = expect_kind(err, ErrorKind::Decode);
     assert_eq!(err.column(), Some("age"));
     assert!(err.message().contains("as bool"), "{err}");
+    // A tuple wider than the row: the missing column is named by position.
+    let err = select((u.id, u.name)).from(u).fetch_all::<(i64, String, i64)>(&mut conn).await;
+    let err = expect_kind(err, ErrorKind::Decode);
+    assert_eq!(err.message(), "column 2 does not exist: the row has 2 columns");
     Ok(())
 });
 
