@@ -22,7 +22,7 @@ pub mod quarry_side {
 
     pub fn pk_lookup(d: &dyn Dialect) -> Compiled {
         let u = Users::table();
-        select((u.id, u.name, u.email)).from(u).filter(u.id.eq(42)).compile(d).expect("compiles")
+        select((u.id, u.name, u.email)).from(u).filter(u.id.eq(42)).into_compiled(d).expect("compiles")
     }
 
     pub fn join(d: &dyn Dialect) -> Compiled {
@@ -45,14 +45,14 @@ pub mod quarry_side {
 
     pub fn insert_100(d: &dyn Dialect, rows: &[(i64, &'static str, bool)]) -> Compiled {
         let p = Posts::table();
-        insert_into(p).rows((p.user_id, p.title, p.published), rows.iter().copied()).compile(d).expect("compiles")
+        insert_into(p).rows((p.user_id, p.title, p.published), rows.iter().copied()).into_compiled(d).expect("compiles")
     }
 
     pub fn correlated_update(d: &dyn Dialect) -> Compiled {
         let (u, p) = (Users::table(), Posts::table());
         let posts_of_user =
             select(count_star()).from(p).filter(p.user_id.eq(u.id)).filter(p.published.eq(true)).scalar::<i64>();
-        update(u).set(u.post_count, posts_of_user).filter(u.active.eq(true)).compile(d).expect("compiles")
+        update(u).set(u.post_count, posts_of_user).filter(u.active.eq(true)).into_compiled(d).expect("compiles")
     }
 
     pub fn recursive_cte(d: &dyn Dialect) -> Compiled {
@@ -63,7 +63,7 @@ pub mod quarry_side {
         let ea = Employees::alias("e");
         let step = select((ea.id, ea.manager_id, ea.name)).from(ea).join(&subordinates, ea.manager_id.eq(s_id.clone()));
         let cte = anchor.union_all(step).cte("subordinates").columns(["id", "manager_id", "name"]).recursive();
-        select((s_id, s_name)).from(&subordinates).with(cte).compile(d).expect("compiles")
+        select((s_id, s_name)).from(&subordinates).with(cte).into_compiled(d).expect("compiles")
     }
 }
 

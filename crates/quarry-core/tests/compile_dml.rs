@@ -106,10 +106,11 @@ fn inserted_rows_of_a_type_the_dialect_lacks_are_refused() {
 
 #[test]
 fn inserts_used_up_compile_as_when_borrowed() {
-    // `execute` compiles with `compile_chunks_owned`, which moves the rows'
-    // values into the parameters: the SQL, the parameters and the chunks
-    // must be those of the borrowing `compile_chunks`, whatever binds
-    // before or after the rows.
+    // `execute` compiles with `compile_chunks_owned`, and `into_compiled`
+    // without a limit, which move the rows' values into the parameters:
+    // the SQL, the parameters and the chunks must be those of the
+    // borrowing `compile_chunks` and `compile`, whatever binds before or
+    // after the rows.
     let (u, e) = (Users::table(), Events::table());
     let people = |n: i32| (0..n).map(|i| (format!("p{i}"), i)).collect::<Vec<_>>();
     let recent = select(u.id).from(u).filter(u.karma.gt(7)).cte("recent");
@@ -135,6 +136,14 @@ fn inserts_used_up_compile_as_when_borrowed() {
                 }
                 (Err(b), Err(o)) => assert_eq!(b.to_string(), o.to_string(), "{name}"),
                 (b, o) => panic!("{name}: borrowed {b:?}, owned {o:?}"),
+            }
+        }
+        // `into_compiled`, the owned form of `compile`, under no limit.
+        for dialect in [&Postgres as &dyn quarry_core::Dialect, &Sqlite] {
+            match (q.compile(dialect), q.clone().into_compiled(dialect)) {
+                (Ok(b), Ok(o)) => assert_eq!(b, o, "{name} on {}", dialect.name()),
+                (Err(b), Err(o)) => assert_eq!(b.to_string(), o.to_string(), "{name}"),
+                (b, o) => panic!("{name}: compiled {b:?}, into_compiled {o:?}"),
             }
         }
     }

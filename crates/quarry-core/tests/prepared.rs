@@ -41,6 +41,7 @@ fn a_prepared_select_sends_what_the_statement_with_its_values_compiles_to() {
             let expected = literal.compile(dialect).unwrap();
             assert_eq!(sent(&bound, dialect).unwrap(), expected, "{}", dialect.name());
             assert_eq!(bound.compile(dialect).unwrap(), expected, "{}", dialect.name());
+            assert_eq!(bound.clone().into_compiled(dialect).unwrap(), expected, "{}", dialect.name());
             assert_eq!(
                 bound.to_debug_sql(dialect).unwrap().as_str(),
                 literal.to_debug_sql(dialect).unwrap().as_str(),

@@ -112,12 +112,11 @@ impl SqlWriter<'_> {
     /// [`placeholder_rows`](super::placeholder_rows)), then every row's
     /// values and client defaults as parameters.
     fn bound_rows(&mut self, values: &[Value], width: usize, rows: usize, defaults: &[&(Ident, Value)]) {
-        let first = self.params.len() + 1;
+        let first = self.params_written() + 1;
         super::placeholder_rows::write(self.dialect(), first, width + defaults.len(), rows, &mut self.sql);
         if defaults.is_empty() {
             if self.leave_out_rows && self.rows_left_out.is_none() {
                 let at = self.params.len();
-                self.params.resize(at + values.len(), Value::Null);
                 self.rows_left_out = Some(at..at + values.len());
             } else {
                 self.params.extend_from_slice(values);

@@ -71,9 +71,10 @@ impl SqlWriter<'_> {
             Some(ty) => self.dialect.write_typed_value(self, &value, ty)?,
             None => self.push_value(&value)?,
         }
+        let number = self.params_written();
         if !was_bound && let Some(slots) = &mut self.slots {
             // The placeholder just written is the last parameter.
-            slots.push((name.clone(), self.params.len()));
+            slots.push((name.clone(), number));
         }
         Ok(())
     }

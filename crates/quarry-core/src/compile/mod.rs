@@ -189,7 +189,8 @@ pub struct SqlWriter<'d> {
     slots: Option<Vec<(crate::Ident, usize)>>,
     /// Whether an insert's rows of bound values are left out of the
     /// parameter list, for the caller to move them in
-    /// ([`compile_leaving_out_rows`]), and where they were left out.
+    /// ([`compile_leaving_out_rows`]), and where in the list they belong
+    /// (the placeholders after them are numbered as if they were there).
     leave_out_rows: bool,
     rows_left_out: Option<std::ops::Range<usize>>,
 }
@@ -216,6 +217,12 @@ impl<'d> SqlWriter<'d> {
     /// The dialect being written.
     pub fn dialect(&self) -> &'d dyn Dialect {
         self.dialect
+    }
+
+    /// How many parameters the statement binds so far, counting rows left
+    /// out of the list: the number of the last placeholder written.
+    fn params_written(&self) -> usize {
+        self.params.len() + self.rows_left_out.as_ref().map_or(0, std::ops::Range::len)
     }
 
     /// Append SQL text written by Quarry or a dialect (never user data).
@@ -272,7 +279,7 @@ impl<'d> SqlWriter<'d> {
             return self.dialect.write_literal(value, &mut self.sql);
         }
         self.params.push(value.clone());
-        self.dialect.write_placeholder(self.params.len(), &mut self.sql);
+        self.dialect.write_placeholder(self.params_written(), &mut self.sql);
         Ok(())
     }
 
@@ -481,6 +488,35 @@ pub trait Compile {
         Ok(vec![compiled])
     }
 
+    /// [`compile`](Self::compile), using the statement up: an insert whose
+    /// rows are all bound values, without client defaults or `WITH`, moves
+    /// its values into the parameter list instead of copying them (other
+    /// statements compile as `compile` does). Use it to hand a statement to
+    /// a driver of your own; `execute` and the `fetch_*` methods compile
+    /// this way.
+    ///
+    /// ```
+    /// use quarry_core::prelude::*;
+    /// use quarry_core::{Postgres, Value};
+    ///
+    /// quarry_core::table! {
+    ///     struct Notes("notes") { id: i64 [primary_key], body: String }
+    /// }
+    ///
+    /// let n = Notes::table();
+    /// let insert = insert_into(n).rows(n.body, ["a", "b"]);
+    /// let compiled = insert.into_compiled(&Postgres)?;
+    /// assert_eq!(compiled.sql, r#"INSERT INTO "notes" ("body") VALUES ($1), ($2)"#);
+    /// assert_eq!(compiled.params, [Value::from("a"), Value::from("b")]);
+    /// # Ok::<(), quarry_core::CompileError>(())
+    /// ```
+    fn into_compiled(self, dialect: &dyn Dialect) -> Result<Compiled, CompileError>
+    where
+        Self: Sized,
+    {
+        self.compile(dialect)
+    }
+
     /// [`compile_chunks`](Self::compile_chunks), using the statement up:
     /// what `execute` and the `fetch_*` methods run. An insert whose rows
     /// are all bound values, without client defaults or `WITH`, and that
@@ -495,9 +531,9 @@ pub trait Compile {
 }
 
 /// Compile with the parameters of an insert's rows of bound values left
-/// out: `NULL` stands in for them, at the returned range of the parameter
-/// list, for the caller to move the values it owns into. `None` when no
-/// rows were left out (they were written as usual).
+/// out of the parameter list, for the caller to insert the values it owns
+/// at the returned range (the other placeholders are numbered around it).
+/// `None` when no rows were left out (they were written as usual).
 pub(crate) fn compile_leaving_out_rows(
     dialect: &dyn Dialect,
     walk: impl FnOnce(&mut SqlWriter<'_>) -> Result<StatementKind, CompileError>,

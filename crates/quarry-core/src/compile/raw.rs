@@ -216,7 +216,7 @@ impl SqlWriter<'_> {
                         Some(index) if !self.inline_values => self.dialect.write_placeholder(index, &mut self.sql),
                         _ => {
                             self.push_value(&raw.binds[slot].1)?;
-                            placeholders[slot] = Some(self.params.len());
+                            placeholders[slot] = Some(self.params_written());
                         }
                     }
                     copied = end;

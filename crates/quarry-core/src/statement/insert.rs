@@ -348,6 +348,16 @@ impl Compile for Insert {
         self.split_into_chunks(self.compile(dialect)?, dialect, max_params)
     }
 
+    /// Rows of bound values move into the parameter list.
+    fn into_compiled(self, dialect: &dyn Dialect) -> Result<Compiled, CompileError> {
+        // Under no limit the insert is one statement.
+        let mut chunks = self.compile_chunks_owned(dialect, usize::MAX)?;
+        match (chunks.pop(), chunks.is_empty()) {
+            (Some(only), true) => Ok(only),
+            _ => Err(CompileError::invalid("internal error: an insert under no limit was split")),
+        }
+    }
+
     /// Rows of bound values move into the parameter list when the insert
     /// is one statement; otherwise as [`compile_chunks`](Self::compile_chunks).
     fn compile_chunks_owned(mut self, dialect: &dyn Dialect, max_params: usize) -> Result<Vec<Compiled>, CompileError> {
@@ -361,28 +371,37 @@ impl Compile for Insert {
             return self.compile_chunks(dialect, max_params);
         };
         let (mut compiled, left_out) = crate::compile::compile_leaving_out_rows(dialect, |w| self.write(w))?;
-        match left_out {
-            None => self.split_into_chunks(compiled, dialect, max_params),
-            Some(range) if range.len() == count && compiled.params.len() <= max_params => {
-                let source = std::mem::replace(&mut self.0.stmt.source, InsertSource::DefaultValues);
-                let InsertSource::Values(rows) = source else {
-                    return Err(CompileError::invalid("internal error: the insert's rows went missing"));
-                };
-                let Ok(values) = rows.into_values() else {
-                    return Err(CompileError::invalid("internal error: the insert's rows were not bound values"));
-                };
-                if range.start == 0 && range.end == compiled.params.len() {
-                    compiled.params = values;
-                } else {
-                    compiled.params.splice(range, values);
-                }
-                Ok(vec![compiled])
-            }
-            // Over the limit: split, copying the values as the borrowed path
-            // does (the compile with stand-ins only gives the count).
-            Some(_) if compiled.params.len() > max_params => self.split_into_chunks(compiled, dialect, max_params),
-            Some(_) => self.compile_chunks(dialect, max_params),
+        let Some(range) = left_out else {
+            return self.split_into_chunks(compiled, dialect, max_params);
+        };
+        if range.len() != count {
+            // Not this insert's rows (cannot happen without `WITH`): the
+            // borrowing way is right whatever was left out.
+            return self.compile_chunks(dialect, max_params);
         }
+        let source = std::mem::replace(&mut self.0.stmt.source, InsertSource::DefaultValues);
+        let InsertSource::Values(rows) = source else {
+            return Err(CompileError::invalid("internal error: the insert's rows went missing"));
+        };
+        if compiled.params.len() + count > max_params {
+            // Over the limit: the rows are split into statements of their
+            // own, compiled from the borrowed rows as `compile_chunks` does.
+            let Some(values) = rows.as_values() else {
+                return Err(CompileError::invalid("internal error: the insert's rows were not bound values"));
+            };
+            compiled.params.splice(range.start..range.start, values.iter().cloned());
+            self.0.stmt.source = InsertSource::Values(rows);
+            return self.split_into_chunks(compiled, dialect, max_params);
+        }
+        let Ok(values) = rows.into_values() else {
+            return Err(CompileError::invalid("internal error: the insert's rows were not bound values"));
+        };
+        if compiled.params.is_empty() {
+            compiled.params = values;
+        } else {
+            compiled.params.splice(range.start..range.start, values);
+        }
+        Ok(vec![compiled])
     }
 }
 

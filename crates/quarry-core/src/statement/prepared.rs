@@ -8,7 +8,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::compile::{Compile, CompileError, Compiled, SqlWriter, StatementKind, check_param_count, compile_prepared};
+use crate::compile::{Compile, CompileError, Compiled, SqlWriter, StatementKind, compile_prepared, compile_with};
 use crate::dialect::Dialect;
 use crate::ident::Ident;
 use crate::value::Value;
@@ -163,15 +163,13 @@ impl Compile for Bound {
     }
 
     /// On the prepared dialect, the template filled in; elsewhere a fresh
-    /// compile. Never split.
-    fn compile_chunks(&self, dialect: &dyn Dialect, max_params: usize) -> Result<Vec<Compiled>, CompileError> {
-        let compiled = if dialect.name() == self.template.dialect.name() {
+    /// compile.
+    fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled, CompileError> {
+        if dialect.name() == self.template.dialect.name() {
             self.check_unused()?;
-            self.fill()?
+            self.fill()
         } else {
-            self.compile(dialect)?
-        };
-        check_param_count(&compiled, max_params)?;
-        Ok(vec![compiled])
+            compile_with(dialect, false, |w| self.write(w))
+        }
     }
 }
