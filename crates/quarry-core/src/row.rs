@@ -46,6 +46,17 @@ pub trait Row {
         self.get(self.index_of(name)?)
     }
 
+    /// The name the statement's select list gives column `index`, when
+    /// the driver has it from the compiled statement
+    /// ([`Compiled::result_columns`](crate::Compiled::result_columns)):
+    /// `#[derive(FromRow)]` compares a field's name with it before asking
+    /// the database for the column's name. `None` (the default) when
+    /// unknown.
+    fn compiled_name(&self, index: usize) -> Option<&str> {
+        let _ = index;
+        None
+    }
+
     /// The statement's record of the column names already checked against
     /// the fields decoded from them, shared by all its rows; `None` (the
     /// default) checks every row.
@@ -128,7 +139,9 @@ fn field_index_by_name<R: Row + ?Sized>(
     width: usize,
     name: &str,
 ) -> Result<usize, Error> {
-    if row.column_name(expected) == Some(name) {
+    // The select list's name, when the driver has it, saves asking the
+    // database; a different one is checked against the database's too.
+    if row.compiled_name(expected) == Some(name) || row.column_name(expected) == Some(name) {
         if let Some(c) = checks {
             c.set_matched(expected);
         }

@@ -2,9 +2,10 @@
 //! connection's own thread.
 
 use std::cell::{Cell, OnceCell};
+use std::sync::Arc;
 
 use quarry_core::row::NameChecks;
-use quarry_core::{DecodeError, Error, FromValue, Row, ValueRef};
+use quarry_core::{DecodeError, Error, FromValue, Ident, Row, ValueRef};
 use rusqlite::types::ValueRef as SqliteRef;
 
 use crate::error;
@@ -28,11 +29,31 @@ pub(crate) struct Columns {
     names: OnceCell<Vec<Box<str>>>,
     /// The names already matched to fields (`#[derive(FromRow)]`).
     checks: NameChecks,
+    /// The names the compiled statement's select list gives the columns,
+    /// when known (prepared statements).
+    compiled: Option<Arc<[Ident]>>,
 }
 
 impl Columns {
-    pub(crate) fn new() -> Self {
-        Columns { count: OnceCell::new(), lookups: Cell::new(0), names: OnceCell::new(), checks: NameChecks::new() }
+    pub(crate) fn new(compiled: Option<Arc<[Ident]>>) -> Self {
+        Columns {
+            count: OnceCell::new(),
+            lookups: Cell::new(0),
+            names: OnceCell::new(),
+            checks: NameChecks::new(),
+            compiled,
+        }
+    }
+
+    /// The select list's name for column `index`, if the statement has as
+    /// many columns as its select list (always, unless the SQL was not
+    /// Quarry's).
+    fn compiled_name<'r>(&'r self, row: &rusqlite::Row<'_>, index: usize) -> Option<&'r str> {
+        let names = self.compiled.as_deref()?;
+        if names.len() != self.count(row) {
+            return None;
+        }
+        names.get(index).map(Ident::as_str)
     }
 
     fn count(&self, row: &rusqlite::Row<'_>) -> usize {
@@ -128,6 +149,10 @@ impl Row for SqliteRow<'_, '_> {
 
     fn column_name(&self, index: usize) -> Option<&str> {
         self.columns.name(self.row, index)
+    }
+
+    fn compiled_name(&self, index: usize) -> Option<&str> {
+        self.columns.compiled_name(self.row, index)
     }
 
     #[inline]

@@ -28,7 +28,7 @@ pub(crate) fn execute(c: &mut RawConnection, q: &Compiled) -> Result<u64, Error>
 pub(crate) fn fetch_all<T: FromRow>(c: &mut RawConnection, q: &Compiled) -> Result<Vec<T>, Error> {
     let mut stmt = c.prepare_cached(&q.sql).map_err(error::map)?;
     bind_all(&mut stmt, &q.params)?;
-    let columns = Columns::new();
+    let columns = Columns::new(q.result_columns.clone());
     let mut rows = stmt.raw_query();
     let mut out = Vec::new();
     while let Some(row) = rows.next().map_err(error::map)? {
@@ -43,7 +43,7 @@ pub(crate) fn fetch_all<T: FromRow>(c: &mut RawConnection, q: &Compiled) -> Resu
 pub(crate) fn fetch_optional<T: FromRow>(c: &mut RawConnection, q: &Compiled) -> Result<Option<T>, Error> {
     let mut stmt = c.prepare_cached(&q.sql).map_err(error::map)?;
     bind_all(&mut stmt, &q.params)?;
-    let columns = Columns::new();
+    let columns = Columns::new(q.result_columns.clone());
     let mut rows = stmt.raw_query();
     match rows.next().map_err(error::map)? {
         Some(row) => T::from_row(&SqliteRow::new(row, &columns)).map(Some),
@@ -58,7 +58,7 @@ pub(crate) fn stream<T: FromRow>(c: &mut RawConnection, q: &Compiled, tx: &mpsc:
     let result = (|| -> Result<bool, Error> {
         let mut stmt = c.prepare_cached(&q.sql).map_err(error::map)?;
         bind_all(&mut stmt, &q.params)?;
-        let columns = Columns::new();
+        let columns = Columns::new(q.result_columns.clone());
         let mut rows = stmt.raw_query();
         let mut batch = Vec::with_capacity(STREAM_BATCH);
         // An error ends the loop; the rows decoded before it are sent first,

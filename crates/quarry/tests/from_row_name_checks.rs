@@ -3,7 +3,9 @@
 //! name is compared once per statement, not once per row, and decoding
 //! gives the same values: for columns in field order, for columns in
 //! another order (found by name on every row), and for an `Option` of a
-//! struct that is `None` on the first row.
+//! struct that is `None` on the first row. When the driver has the names
+//! the compiled select list gives the columns, a field matching its column
+//! there needs no lookup from the database.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test helpers panic on failure, as tests do")]
 
 use std::cell::Cell;
@@ -17,6 +19,8 @@ struct Cells<'a> {
     values: Vec<Value>,
     checks: Option<&'a NameChecks>,
     name_lookups: &'a Cell<usize>,
+    /// The select list's names, as a prepared statement carries them.
+    compiled: Option<&'a [&'static str]>,
 }
 
 impl Row for Cells<'_> {
@@ -39,6 +43,10 @@ impl Row for Cells<'_> {
 
     fn name_checks(&self) -> Option<&NameChecks> {
         self.checks
+    }
+
+    fn compiled_name(&self, index: usize) -> Option<&str> {
+        self.compiled.and_then(|names| names.get(index).copied())
     }
 }
 
@@ -63,8 +71,13 @@ fn decode<T: FromRow>(names: &[&'static str], rows: &[Vec<Value>], shared: bool)
     let out = rows
         .iter()
         .map(|values| {
-            let row =
-                Cells { names, values: values.clone(), checks: shared.then_some(&checks), name_lookups: &lookups };
+            let row = Cells {
+                names,
+                values: values.clone(),
+                checks: shared.then_some(&checks),
+                name_lookups: &lookups,
+                compiled: None,
+            };
             T::from_row(&row).unwrap()
         })
         .collect();
@@ -113,4 +126,32 @@ fn an_option_that_is_none_on_the_first_row_is_still_checked_later() {
         posts,
         vec![None, Some(Post { id: 20, title: "second".into() }), Some(Post { id: 30, title: "third".into() })]
     );
+}
+
+#[test]
+fn the_select_lists_names_spare_the_lookups_and_a_mismatch_asks_the_database() {
+    let lookups = Cell::new(0);
+    let values = user_row(7);
+    let row = |names, compiled| Cells { names, values: values.clone(), checks: None, name_lookups: &lookups, compiled };
+    // The select list names every field where the struct expects it.
+    let user = User::from_row(&row(&["id", "name", "karma"], Some(&["id", "name", "karma"]))).unwrap();
+    assert_eq!(user, User { id: 7, name: "u7".into(), karma: 70 });
+    assert_eq!(lookups.get(), 0, "no name asked of the database");
+    // The database names a column otherwise (SQLite reports a column's
+    // declared spelling): the select list's name is the one that counts.
+    let user = User::from_row(&row(&["ID", "name", "karma"], Some(&["id", "name", "karma"]))).unwrap();
+    assert_eq!(user.id, 7);
+    assert_eq!(lookups.get(), 0);
+    // A select list that names a field elsewhere is checked against the
+    // database's names, and the field is found by name.
+    let swapped = vec![Value::I64(7), Value::I32(70), Value::from("u7")];
+    let row = Cells {
+        names: &["id", "karma", "name"],
+        values: swapped,
+        checks: None,
+        name_lookups: &lookups,
+        compiled: Some(&["id", "karma", "name"]),
+    };
+    assert_eq!(User::from_row(&row).unwrap(), User { id: 7, name: "u7".into(), karma: 70 });
+    assert!(lookups.get() > 0, "the mismatched fields asked the database");
 }

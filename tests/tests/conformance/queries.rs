@@ -998,3 +998,40 @@ backend_test!(async fn prepared_statements_run_with_new_values(db) {
     assert_eq!(err.kind(), ErrorKind::Compile, "{err}");
     Ok(())
 });
+
+// A prepared select carries its select list's names: structs decode by
+// them, with columns and labels in any order, one row or many; a label
+// that names no field is an error naming the field.
+backend_test!(async fn prepared_selects_decode_structs_by_the_select_lists_names(db) {
+    seed(&db).await?;
+    let u = Users::table();
+    #[derive(Debug, PartialEq, FromRow)]
+    struct Person {
+        id: i64,
+        name: String,
+        score: i32,
+    }
+    let in_order = db.engine.prepare(
+        select((u.id, u.name, (u.karma * 2).label("score"))).from(u).filter(u.id.le(param::<i64>("max"))).order_by(u.id),
+    )?;
+    let reordered = db.engine.prepare(
+        select(((u.karma * 2).label("score"), u.id, u.name)).from(u).filter(u.id.le(param::<i64>("max"))).order_by(u.id),
+    )?;
+    let mut conn = db.conn().await?;
+    let expected = vec![
+        Person { id: 1, name: "ada".into(), score: 100 },
+        Person { id: 2, name: "bob".into(), score: 10 },
+        Person { id: 3, name: "cy".into(), score: 40 },
+    ];
+    for stmt in [&in_order, &reordered] {
+        assert_eq!(stmt.bind("max", 3_i64).fetch_all::<Person>(&mut conn).await?, expected);
+        assert_eq!(stmt.bind("max", 1_i64).fetch_one::<Person>(&mut conn).await?, expected[0]);
+    }
+    let mislabelled = db.engine.prepare(
+        select((u.id, u.name, (u.karma * 2).label("points"))).from(u).filter(u.id.le(param::<i64>("max"))),
+    )?;
+    let err = mislabelled.bind("max", 1_i64).fetch_one::<Person>(&mut conn).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
+    assert!(err.to_string().contains("no column `score`"), "{err}");
+    Ok(())
+});

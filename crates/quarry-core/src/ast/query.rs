@@ -100,6 +100,22 @@ pub struct Select {
     pub having: Option<Expr>,
 }
 
+impl Select {
+    /// The names of the result columns, when each item has one: its label,
+    /// or the name of the column it is. `None` when an item is any other
+    /// expression (the database would name it) or a wildcard.
+    pub fn output_names(&self) -> Option<Vec<Ident>> {
+        self.projection
+            .iter()
+            .map(|item| match (&item.alias, &item.expr) {
+                (Some(alias), _) => Some(alias.clone()),
+                (None, Expr::Column(c)) => Some(c.name.clone()),
+                (None, _) => None,
+            })
+            .collect()
+    }
+}
+
 /// `DISTINCT` or `DISTINCT ON (...)` (PostgreSQL only).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Distinct {

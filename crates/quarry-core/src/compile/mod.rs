@@ -6,10 +6,12 @@
 //! accepts it.
 
 use std::fmt;
+use std::sync::Arc;
 
 use crate::ast::{self, Statement, TableName};
 use crate::dialect::{Dialect, Feature};
 use crate::expr::MAX_DEPTH;
+use crate::ident::Ident;
 use crate::value::Value;
 
 mod ddl;
@@ -23,7 +25,11 @@ pub(crate) use query::{Body, QueryParts};
 
 /// A statement compiled for one dialect: SQL text with numbered
 /// placeholders, and the values to bind to them, in order.
-#[derive(Clone, Debug, PartialEq)]
+///
+/// Two compiled statements are equal when their SQL, parameters and kind
+/// are: the [`result_columns`](Self::result_columns) are a decoding aid,
+/// not part of the statement.
+#[derive(Clone, Debug)]
 pub struct Compiled {
     /// The SQL text (`$1`.. on PostgreSQL, `?1`.. on SQLite).
     pub sql: String,
@@ -31,12 +37,24 @@ pub struct Compiled {
     pub params: Vec<Value>,
     /// What kind of statement this is.
     pub kind: StatementKind,
+    /// The names the statement's select list gives its result columns
+    /// (see [`Compile::result_columns`]), for drivers to match
+    /// `#[derive(FromRow)]` fields against without asking the database.
+    /// Set for [prepared](crate::statement::Prepared) statements, which
+    /// find them once; `None` for others.
+    pub result_columns: Option<Arc<[Ident]>>,
+}
+
+impl PartialEq for Compiled {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.sql, &self.params, self.kind) == (&other.sql, &other.params, other.kind)
+    }
 }
 
 impl Compiled {
     /// A compiled statement from raw parts (for drivers and tests).
     pub fn new(sql: impl Into<String>, params: Vec<Value>, kind: StatementKind) -> Self {
-        Compiled { sql: sql.into(), params, kind }
+        Compiled { sql: sql.into(), params, kind, result_columns: None }
     }
 
     /// Whether the statement only reads (a `SELECT` without locking), so that
@@ -411,7 +429,7 @@ impl<'d> SqlWriter<'d> {
     }
 
     fn finish(self, kind: StatementKind) -> Compiled {
-        Compiled { sql: self.sql, params: self.params, kind }
+        Compiled { sql: self.sql, params: self.params, kind, result_columns: None }
     }
 }
 
@@ -462,6 +480,29 @@ pub trait Compile {
     /// Compile for `dialect`: SQL text with placeholders, and the parameters.
     fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled, CompileError> {
         compile_with(dialect, false, |w| self.write(w))
+    }
+
+    /// The names of the result columns as the select list gives them (a
+    /// column's name, or its label), when every column has one: a `SELECT`
+    /// of columns and labelled expressions. `None` for anything else (an
+    /// unlabelled expression or wildcard, a set operation, a statement
+    /// that returns no rows). [`prepare`](Self::prepare) keeps them with
+    /// the statement.
+    ///
+    /// ```
+    /// use quarry_core::prelude::*;
+    ///
+    /// quarry_core::table! {
+    ///     struct Users("users") { id: i64 [primary_key], name: String }
+    /// }
+    ///
+    /// let u = Users::table();
+    /// let names = select((u.id, count_star().label("n"))).from(u).group_by(u.id).result_columns();
+    /// assert_eq!(names.unwrap(), ["id", "n"]);
+    /// assert_eq!(select(count_star()).from(u).result_columns(), None);
+    /// ```
+    fn result_columns(&self) -> Option<Vec<Ident>> {
+        None
     }
 
     /// Render with values inline, for logs only (never executed).

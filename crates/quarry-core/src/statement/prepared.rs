@@ -51,7 +51,8 @@ impl Prepared {
         statement: impl Compile + Send + Sync + 'static,
         dialect: &'static dyn Dialect,
     ) -> Result<Self, CompileError> {
-        let (compiled, slots) = compile_prepared(&statement, dialect)?;
+        let (mut compiled, slots) = compile_prepared(&statement, dialect)?;
+        compiled.result_columns = statement.result_columns().map(Arc::from);
         Ok(Prepared { template: Arc::new(Template { statement: Box::new(statement), dialect, compiled, slots }) })
     }
 
@@ -141,7 +142,12 @@ impl Bound {
                 *param = value.clone();
             }
         }
-        Ok(Compiled { sql: template.compiled.sql.clone(), params, kind: template.compiled.kind })
+        Ok(Compiled {
+            sql: template.compiled.sql.clone(),
+            params,
+            kind: template.compiled.kind,
+            result_columns: template.compiled.result_columns.clone(),
+        })
     }
 }
 

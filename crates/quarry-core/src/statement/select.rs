@@ -348,6 +348,10 @@ impl Compile for Select {
         w.query_parts(self.parts(), None)?;
         Ok(if self.0.locking.is_empty() { StatementKind::Read } else { StatementKind::Write })
     }
+
+    fn result_columns(&self) -> Option<Vec<Ident>> {
+        self.0.core.output_names()
+    }
 }
 
 /// A set operation (`UNION`, `INTERSECT`, `EXCEPT`) being built, with its
