@@ -6,7 +6,7 @@ use std::fmt;
 use crate::compile::CompileError;
 use crate::value::DecodeError;
 
-/// A boxed error from a lower layer, kept as [`Error::source`].
+/// A boxed error from a lower layer, kept as [`source`](std::error::Error::source).
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// What went wrong, independent of the driver that saw it.

@@ -3,7 +3,7 @@
 //! Everything here is dialect-agnostic standard SQL; a construct only one
 //! database has is an ordinary node that other dialects refuse with a
 //! [`CompileError`](crate::CompileError). The typed API ([`crate::Expr`],
-//! [`crate::select`], ...) builds these trees; they are public so that
+//! [`select`](crate::statement::select()), ...) builds these trees; they are public so that
 //! tools can inspect or build statements directly.
 
 mod ddl;

@@ -169,7 +169,7 @@ impl ColumnDef {
         self
     }
 
-    /// A server-side default expression, such as [`crate::now()`] or a
+    /// A server-side default expression, such as [`now()`](crate::expr::now) or a
     /// literal; rendered inline in `CREATE TABLE`.
     pub fn server_default(mut self, expr: impl crate::expr::IntoExpr<crate::expr::Any>) -> Self {
         self.server_default = Some(expr.into_expr().into_node());

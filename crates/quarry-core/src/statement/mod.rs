@@ -1,6 +1,6 @@
 //! Typed statement builders: [`select`], [`insert_into`], [`update`],
 //! [`delete_from`], [`text`] and the DDL builders. Each builds the plain
-//! [`ast`](crate::ast) tree and compiles through [`Compile`](crate::Compile).
+//! [`ast`] tree and compiles through [`Compile`](crate::Compile).
 
 use crate::ast::{self, SelectItem, TableRef};
 use crate::expr::{Column, Expr, FunctionExpr, Labeled, Raw, SqlType};
