@@ -21,6 +21,11 @@ pub mod modifying {
     #![doc = include_str!("../../../docs/guide/modifying.md")]
 }
 
+/// Prepared statements: `param()`, `prepare()`, `bind()`, sharing, decoding by name.
+pub mod prepared {
+    #![doc = include_str!("../../../docs/guide/prepared.md")]
+}
+
 /// Transactions: guards, savepoints, options, retries.
 pub mod transactions {
     #![doc = include_str!("../../../docs/guide/transactions.md")]
