@@ -127,9 +127,10 @@ pub fn field_index<R: Row + ?Sized>(
     }
 }
 
-/// [`field_index`] when the expected column was not matched yet: compare
-/// its name, and search the struct's columns when it differs.
-#[cold]
+/// [`field_index`] when the expected column was not matched yet (each
+/// field on a statement's first row): compare its name, and search the
+/// struct's columns when it differs. Out of line, so that the matched case
+/// inlines into every field's decoding.
 #[inline(never)]
 fn field_index_by_name<R: Row + ?Sized>(
     row: &R,
