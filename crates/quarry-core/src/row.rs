@@ -149,7 +149,9 @@ fn field_index_by_name<R: Row + ?Sized>(
         return Ok(expected);
     }
     let end = (offset + width).min(row.len());
-    (offset..end).find(|i| row.column_name(*i) == Some(name)).ok_or_else(|| no_such_column(row, name))
+    (offset..end)
+        .find(|i| row.compiled_name(*i) == Some(name) || row.column_name(*i) == Some(name))
+        .ok_or_else(|| no_such_column(row, name))
 }
 
 /// A Rust type that a row (or a run of its columns) decodes into.

@@ -42,7 +42,11 @@ impl SqlWriter<'_> {
                 self.insert_columns(&i.columns, &defaults)?;
                 // Room for every row: ", ($nnn, $nnn, ...)" is at most ~8 bytes a value.
                 let values = rows.len() * (i.columns.len() + defaults.len());
-                self.params.reserve(values);
+                if !self.leave_out_rows {
+                    // (Rows left out are moved in by the caller, which
+                    // allocates their list.)
+                    self.params.reserve(values);
+                }
                 self.sql.reserve(values * 8 + rows.len() * 4);
                 self.push_sql(" VALUES ");
                 match rows.as_values() {

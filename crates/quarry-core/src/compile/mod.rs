@@ -30,6 +30,7 @@ pub(crate) use query::{Body, QueryParts};
 /// are: the [`result_columns`](Self::result_columns) are a decoding aid,
 /// not part of the statement.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Compiled {
     /// The SQL text (`$1`.. on PostgreSQL, `?1`.. on SQLite).
     pub sql: String,
@@ -41,7 +42,9 @@ pub struct Compiled {
     /// (see [`Compile::result_columns`]), for drivers to match
     /// `#[derive(FromRow)]` fields against without asking the database.
     /// Set for [prepared](crate::statement::Prepared) statements, which
-    /// find them once; `None` for others.
+    /// find them once; `None` for others. They describe `sql`: code that
+    /// changes `sql` must set them to `None`, or a driver may match fields
+    /// to columns by names that no longer fit.
     pub result_columns: Option<Arc<[Ident]>>,
 }
 
