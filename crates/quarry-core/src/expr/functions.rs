@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::marker::PhantomData;
 
-use super::methods::{arg, call, cast_to};
+use super::methods::{arg, call, cast_to, split_args};
 use super::types::{Any, Extractable, HasColumnType, IntoLiteral, Numeric, SqlType, Temporal, sql};
 use super::{Expr, ExprMethods, IntoExpr, OrderBy};
 use crate::ast::{
@@ -297,31 +297,27 @@ pub fn least<T: SqlType>(a: impl ExprMethods<T>, b: impl IntoExpr<T::Base>) -> E
 
 /// `lower(s)`
 pub fn lower<T: SqlType>(s: impl ExprMethods<T>) -> Expr<T> {
-    call(Func::Lower, vec![arg(s.into_typed())])
+    call(Func::Lower, [arg(s.into_typed())])
 }
 
 /// `upper(s)`
 pub fn upper<T: SqlType>(s: impl ExprMethods<T>) -> Expr<T> {
-    call(Func::Upper, vec![arg(s.into_typed())])
+    call(Func::Upper, [arg(s.into_typed())])
 }
 
 /// The length of `s` in characters.
 pub fn length<T: SqlType>(s: impl ExprMethods<T>) -> Expr<i64> {
-    call(Func::Length, vec![arg(s.into_typed())])
+    call(Func::Length, [arg(s.into_typed())])
 }
 
 /// `trim(s)`
 pub fn trim<T: SqlType>(s: impl ExprMethods<T>) -> Expr<T> {
-    call(Func::Trim, vec![arg(s.into_typed())])
+    call(Func::Trim, [arg(s.into_typed())])
 }
 
 /// The substring of `s` from 1-based `start`, of at most `len` characters.
 pub fn substring<T: SqlType>(s: impl ExprMethods<T>, start: i64, len: Option<i64>) -> Expr<T> {
-    let mut args = vec![arg(s.into_typed()), int_arg(start)];
-    if let Some(len) = len {
-        args.push(int_arg(len));
-    }
-    call(Func::Substring, args)
+    call(Func::Substring, [arg(s.into_typed()), int_arg(start)].into_iter().chain(len.map(int_arg)))
 }
 
 /// An integer argument of a function, typed `INTEGER` so that PostgreSQL
@@ -335,7 +331,7 @@ pub fn round<T: SqlType>(x: impl ExprMethods<T>, digits: i32) -> Expr<f64>
 where
     T::Base: Numeric,
 {
-    call(Func::Round, vec![arg(x.into_typed()), int_arg(digits)])
+    call(Func::Round, [arg(x.into_typed()), int_arg(digits)])
 }
 
 /// `abs(x)`
@@ -343,7 +339,7 @@ pub fn abs<T: SqlType>(x: impl ExprMethods<T>) -> Expr<T>
 where
     T::Base: Numeric,
 {
-    call(Func::Abs, vec![arg(x.into_typed())])
+    call(Func::Abs, [arg(x.into_typed())])
 }
 
 /// The current timestamp with time zone.
@@ -361,7 +357,7 @@ pub fn extract<T: SqlType>(field: DateField, x: impl ExprMethods<T>) -> Expr<i64
 where
     T::Base: Extractable,
 {
-    call(Func::Extract { field, on: <T::Base as Extractable>::KIND }, vec![arg(x.into_typed())])
+    call(Func::Extract { field, on: <T::Base as Extractable>::KIND }, [arg(x.into_typed())])
 }
 
 /// A date or timestamp plus `amount` units (minus, when negative). Adding
@@ -371,7 +367,7 @@ pub fn date_add<T: SqlType>(x: impl ExprMethods<T>, amount: impl IntoExpr<i64>, 
 where
     T::Base: Temporal,
 {
-    call(Func::DateAdd { unit, on: <T::Base as Temporal>::KIND }, vec![arg(x.into_typed()), arg(amount.into_expr())])
+    call(Func::DateAdd { unit, on: <T::Base as Temporal>::KIND }, [arg(x.into_typed()), arg(amount.into_expr())])
 }
 
 fn typed_text<T>(text: &str, ty: ColumnType) -> Expr<T> {
@@ -488,14 +484,9 @@ pub struct FunctionExpr<T> {
 }
 
 impl<T> FunctionExpr<T> {
-    fn new(func: Func, args: Vec<(ast::Expr, u32)>) -> Self {
-        let depth = args.iter().map(|(_, d)| *d).max().unwrap_or(0);
-        FunctionExpr {
-            call: FunctionCall::new(func, args.into_iter().map(|(e, _)| e).collect()),
-            depth,
-            result: None,
-            _type: PhantomData,
-        }
+    fn new(func: Func, args: impl IntoIterator<Item = (ast::Expr, u32)>) -> Self {
+        let (args, depth) = split_args(args);
+        FunctionExpr { call: FunctionCall::new(func, args), depth, result: None, _type: PhantomData }
     }
 
     fn cast_result(mut self, ty: Option<ColumnType>) -> Self {
@@ -551,7 +542,7 @@ where
 
 /// `count(x)`: the number of non-NULL values.
 pub fn count<T: SqlType>(x: impl ExprMethods<T>) -> FunctionExpr<i64> {
-    FunctionExpr::new(Func::Count, vec![arg(x.into_typed())])
+    FunctionExpr::new(Func::Count, [arg(x.into_typed())])
 }
 
 /// `count(DISTINCT x)`
@@ -561,7 +552,7 @@ pub fn count_distinct<T: SqlType>(x: impl ExprMethods<T>) -> FunctionExpr<i64> {
 
 /// `count(*)`: the number of rows.
 pub fn count_star() -> FunctionExpr<i64> {
-    FunctionExpr::new(Func::Count, vec![(ast::Expr::Wildcard(None), 1)])
+    FunctionExpr::new(Func::Count, [(ast::Expr::Wildcard(None), 1)])
 }
 
 /// `sum(x)`. Integer sums are cast to `BIGINT`, so that PostgreSQL (whose
@@ -570,7 +561,7 @@ pub fn sum<T: SqlType>(x: impl ExprMethods<T>) -> FunctionExpr<Option<T::Base>>
 where
     T::Base: Numeric + SqlType,
 {
-    FunctionExpr::new(Func::Sum, vec![arg(x.into_typed())]).cast_result(<T::Base as Numeric>::sum_cast())
+    FunctionExpr::new(Func::Sum, [arg(x.into_typed())]).cast_result(<T::Base as Numeric>::sum_cast())
 }
 
 /// `avg(x)`. Integer averages are cast to `DOUBLE PRECISION` on every database.
@@ -578,7 +569,7 @@ pub fn avg<T: SqlType>(x: impl ExprMethods<T>) -> FunctionExpr<Option<<T::Base a
 where
     T::Base: Numeric,
 {
-    FunctionExpr::new(Func::Avg, vec![arg(x.into_typed())]).cast_result(<T::Base as Numeric>::avg_cast())
+    FunctionExpr::new(Func::Avg, [arg(x.into_typed())]).cast_result(<T::Base as Numeric>::avg_cast())
 }
 
 /// `min(x)`
@@ -586,7 +577,7 @@ pub fn min<T: SqlType>(x: impl ExprMethods<T>) -> FunctionExpr<Option<T::Base>>
 where
     T::Base: SqlType,
 {
-    FunctionExpr::new(Func::Min, vec![arg(x.into_typed())])
+    FunctionExpr::new(Func::Min, [arg(x.into_typed())])
 }
 
 /// `max(x)`
@@ -594,7 +585,7 @@ pub fn max<T: SqlType>(x: impl ExprMethods<T>) -> FunctionExpr<Option<T::Base>>
 where
     T::Base: SqlType,
 {
-    FunctionExpr::new(Func::Max, vec![arg(x.into_typed())])
+    FunctionExpr::new(Func::Max, [arg(x.into_typed())])
 }
 
 /// `row_number()`; use with [`FunctionExpr::over`].
@@ -624,38 +615,38 @@ pub fn cume_dist() -> FunctionExpr<f64> {
 
 /// `ntile(buckets)`
 pub fn ntile(buckets: i32) -> FunctionExpr<i32> {
-    FunctionExpr::new(Func::Ntile, vec![int_arg(buckets)])
+    FunctionExpr::new(Func::Ntile, [int_arg(buckets)])
 }
 
 /// `lag(x, offset)`: the value `offset` rows before, NULL before the first.
 pub fn lag<T: SqlType>(x: impl ExprMethods<T>, offset: i32) -> FunctionExpr<Option<T::Base>> {
-    FunctionExpr::new(Func::Lag, vec![arg(x.into_typed()), int_arg(offset)])
+    FunctionExpr::new(Func::Lag, [arg(x.into_typed()), int_arg(offset)])
 }
 
 /// `lead(x, offset)`: the value `offset` rows after, NULL after the last.
 pub fn lead<T: SqlType>(x: impl ExprMethods<T>, offset: i32) -> FunctionExpr<Option<T::Base>> {
-    FunctionExpr::new(Func::Lead, vec![arg(x.into_typed()), int_arg(offset)])
+    FunctionExpr::new(Func::Lead, [arg(x.into_typed()), int_arg(offset)])
 }
 
 /// `first_value(x)`
 pub fn first_value<T: SqlType>(x: impl ExprMethods<T>) -> FunctionExpr<T> {
-    FunctionExpr::new(Func::FirstValue, vec![arg(x.into_typed())])
+    FunctionExpr::new(Func::FirstValue, [arg(x.into_typed())])
 }
 
 /// `last_value(x)`
 pub fn last_value<T: SqlType>(x: impl ExprMethods<T>) -> FunctionExpr<T> {
-    FunctionExpr::new(Func::LastValue, vec![arg(x.into_typed())])
+    FunctionExpr::new(Func::LastValue, [arg(x.into_typed())])
 }
 
 /// `nth_value(x, n)`
 pub fn nth_value<T: SqlType>(x: impl ExprMethods<T>, n: i32) -> FunctionExpr<Option<T::Base>> {
-    FunctionExpr::new(Func::NthValue, vec![arg(x.into_typed()), int_arg(n)])
+    FunctionExpr::new(Func::NthValue, [arg(x.into_typed()), int_arg(n)])
 }
 
 /// A call of any function by name, untyped. The name must be a plain SQL
 /// name (letters, digits, `_`, dots); it is checked when compiled.
 pub fn func(name: impl Into<Ident>, args: impl IntoIterator<Item = Expr<Any>>) -> FunctionExpr<Any> {
-    FunctionExpr::new(Func::Named(name.into()), args.into_iter().map(arg).collect())
+    FunctionExpr::new(Func::Named(name.into()), args.into_iter().map(arg))
 }
 
 /// A window: `OVER (PARTITION BY ... ORDER BY ... frame)`.

@@ -18,10 +18,24 @@ pub(crate) fn binary<T, U, V>(left: Expr<T>, op: BinaryOp, right: Expr<U>) -> Ex
     Expr::compose(ast::Expr::Binary { left: Box::new(left.into_node()), op, right: Box::new(right.into_node()) }, depth)
 }
 
-pub(crate) fn call<T>(func: Func, args: Vec<(ast::Expr, u32)>) -> Expr<T> {
-    let depth = args.iter().map(|(_, d)| *d).max().unwrap_or(0);
-    let args = args.into_iter().map(|(e, _)| e).collect();
+pub(crate) fn call<T>(func: Func, args: impl IntoIterator<Item = (ast::Expr, u32)>) -> Expr<T> {
+    let (args, depth) = split_args(args);
     Expr::compose(ast::Expr::Function(Box::new(FunctionCall::new(func, args))), depth)
+}
+
+/// A call's arguments and the deepest of their depths, in one allocation
+/// of the arguments' exact number (collecting the pairs' `Vec` in place
+/// would shrink it with a `realloc`).
+pub(crate) fn split_args(args: impl IntoIterator<Item = (ast::Expr, u32)>) -> (Vec<ast::Expr>, u32) {
+    let args = args.into_iter();
+    let (low, high) = args.size_hint();
+    let mut out = Vec::with_capacity(high.unwrap_or(low));
+    let mut depth = 0;
+    for (e, d) in args {
+        depth = depth.max(d);
+        out.push(e);
+    }
+    (out, depth)
 }
 
 pub(crate) fn arg<T>(e: Expr<T>) -> (ast::Expr, u32) {
@@ -182,7 +196,7 @@ pub trait ExprMethods<T: SqlType>: Sized {
     fn nullif(self, other: impl IntoExpr<T::Base>) -> Expr<T> {
         let other: Expr<T> = other.into_expr().assume();
         let (a, b) = (arg(self.into_typed().typed_if_value()), arg(other.typed_if_value()));
-        call(Func::NullIf, vec![a, b])
+        call(Func::NullIf, [a, b])
     }
 
     /// `GREATEST(self, other)`, ignoring NULLs; chained calls add arguments.
@@ -426,22 +440,22 @@ where
 
     /// `lower(self)`
     fn lower(self) -> Expr<T> {
-        call(Func::Lower, vec![arg(self.into_typed())])
+        call(Func::Lower, [arg(self.into_typed())])
     }
 
     /// `upper(self)`
     fn upper(self) -> Expr<T> {
-        call(Func::Upper, vec![arg(self.into_typed())])
+        call(Func::Upper, [arg(self.into_typed())])
     }
 
     /// The length in characters.
     fn length(self) -> Expr<i64> {
-        call(Func::Length, vec![arg(self.into_typed())])
+        call(Func::Length, [arg(self.into_typed())])
     }
 
     /// `trim(self)`: spaces removed from both ends.
     fn trim(self) -> Expr<T> {
-        call(Func::Trim, vec![arg(self.into_typed())])
+        call(Func::Trim, [arg(self.into_typed())])
     }
 
     /// The substring from 1-based character position `start`, of at most
@@ -453,7 +467,7 @@ where
 
     /// `replace(self, from, to)`
     fn replace(self, from: impl IntoExpr<String>, to: impl IntoExpr<String>) -> Expr<T> {
-        call(Func::Replace, vec![arg(self.into_typed()), arg(from.into_expr()), arg(to.into_expr())])
+        call(Func::Replace, [arg(self.into_typed()), arg(from.into_expr()), arg(to.into_expr())])
     }
 }
 

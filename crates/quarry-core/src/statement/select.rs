@@ -321,7 +321,13 @@ pub(crate) fn and_optional(existing: Option<ast::Expr>, next: Expr<bool>, depth:
             terms.push(next.into_node());
             ast::Expr::Logical { op: ast::LogicalOp::And, terms }
         }
-        Some(prev) => ast::Expr::Logical { op: ast::LogicalOp::And, terms: vec![prev, next.into_node()] },
+        Some(prev) => {
+            // Room for two more filters before the list grows.
+            let mut terms = Vec::with_capacity(4);
+            terms.push(prev);
+            terms.push(next.into_node());
+            ast::Expr::Logical { op: ast::LogicalOp::And, terms }
+        }
     }
 }
 
