@@ -299,10 +299,6 @@ impl<'d> SqlWriter<'d> {
         if self.inline_values {
             return self.dialect.write_literal(value, &mut self.sql);
         }
-        if self.params.capacity() == 0 {
-            // Room for a join's handful of values before the list grows.
-            self.params.reserve(8);
-        }
         self.params.push(value.clone());
         self.dialect.write_placeholder(self.params_written(), &mut self.sql);
         Ok(())
