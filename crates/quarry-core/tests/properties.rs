@@ -12,7 +12,10 @@
 //! - `sqlite_prepares_every_statement`: SQLite prepares it against the
 //!   schema and counts as many parameters as were bound;
 //! - `compilation_is_deterministic`: compiling twice gives the same SQL and
-//!   params, and never panics.
+//!   params, and never panics;
+//! - `inserts_used_up_compile_as_borrowed`: an insert or upsert compiled
+//!   used up (`into_compiled`, which moves its values into the parameter
+//!   list) gives the SQL and parameters of `compile`.
 //!
 //! `PROPTEST_CASES` overrides the number of cases (256 by default);
 //! failures are persisted under `proptest-regressions/`.
@@ -27,7 +30,7 @@ use sqlparser::parser::Parser;
 #[path = "shared/generator.rs"]
 mod generator;
 
-use generator::{Schema, build, config, schema_and_statements};
+use generator::{Schema, build, build_insert, config, schema_and_statements};
 
 // ---------------------------------------------------------------- oracles
 
@@ -207,6 +210,20 @@ proptest! {
             // Building the same statement again gives the same SQL too.
             let again = build(&schema, s);
             prop_assert_eq!(q.compile(&Sqlite), again.compile(&Sqlite));
+        }
+    }
+
+    #[test]
+    fn inserts_used_up_compile_as_borrowed((schema, stmts) in schema_and_statements()) {
+        for s in &stmts {
+            let Some(q) = build_insert(&schema, s) else { continue };
+            for dialect in [&Postgres as &dyn Dialect, &Sqlite] {
+                match (q.compile(dialect), q.clone().into_compiled(dialect)) {
+                    (Ok(b), Ok(o)) => prop_assert_eq!(b, o),
+                    (Err(b), Err(o)) => prop_assert_eq!(b.to_string(), o.to_string()),
+                    (b, o) => prop_assert!(false, "compile gave {b:?}, into_compiled {o:?}"),
+                }
+            }
         }
     }
 }

@@ -399,6 +399,50 @@ pub fn row_values(schema: &Schema, index: usize, id: i64, cells: &[Cell]) -> Vec
         .collect()
 }
 
+/// The statement `s` as the concrete `Insert` it builds, for the tests of
+/// compiling it used up; `None` for anything but an insert or upsert.
+pub fn build_insert(schema: &Schema, s: &S) -> Option<quarry_core::statement::Insert> {
+    match s {
+        S::Insert { table, id, cells, returning } => {
+            let index = schema.index(*table);
+            let t = schema.tables[index].clone();
+            let mut q = insert_into(&t).values(row_values(schema, index, *id, cells));
+            if *returning {
+                q = q.returning(t.columns());
+            }
+            Some(q)
+        }
+        S::Upsert { table, id, cells, action, returning } => {
+            let index = schema.index(*table);
+            let t = schema.tables[index].clone();
+            let scope = Scope::new(schema, vec![(t.clone(), index)]);
+            let key = t.def().columns[0].name.clone();
+            let conflict = insert_into(&t).values(row_values(schema, index, *id, cells)).on_conflict(key);
+            let mut q = match action {
+                None => conflict.do_nothing(),
+                Some((column, value, condition)) => {
+                    let c = 1 + column % (schema.types[index].len() - 1);
+                    let name = t.def().columns[c].name.clone();
+                    let v = match value {
+                        Some(v) => scope.value_as(v, schema.types[index][c]),
+                        None => Expr::from_node(quarry_core::ast::Expr::Excluded(name.clone())),
+                    };
+                    let set = ColumnValue::untyped(name, v);
+                    match condition {
+                        Some(p) => conflict.do_update_where(set, scope.pred(p)),
+                        None => conflict.do_update(set),
+                    }
+                }
+            };
+            if *returning {
+                q = q.returning(t.columns());
+            }
+            Some(q)
+        }
+        _ => None,
+    }
+}
+
 pub fn build(schema: &Schema, s: &S) -> Built {
     match s {
         S::Select(q) => Box::new(build_select(schema, q)),
@@ -429,15 +473,6 @@ pub fn build(schema: &Schema, s: &S) -> Built {
                 _ => l.except(r),
             })
         }
-        S::Insert { table, id, cells, returning } => {
-            let index = schema.index(*table);
-            let t = schema.tables[index].clone();
-            let mut q = insert_into(&t).values(row_values(schema, index, *id, cells));
-            if *returning {
-                q = q.returning(t.columns());
-            }
-            Box::new(q)
-        }
         S::Update { table, column, value, filter, returning } => {
             let index = schema.index(*table);
             let t = schema.tables[index].clone();
@@ -454,33 +489,7 @@ pub fn build(schema: &Schema, s: &S) -> Built {
             }
             Box::new(q)
         }
-        S::Upsert { table, id, cells, action, returning } => {
-            let index = schema.index(*table);
-            let t = schema.tables[index].clone();
-            let scope = Scope::new(schema, vec![(t.clone(), index)]);
-            let key = t.def().columns[0].name.clone();
-            let conflict = insert_into(&t).values(row_values(schema, index, *id, cells)).on_conflict(key);
-            let mut q = match action {
-                None => conflict.do_nothing(),
-                Some((column, value, condition)) => {
-                    let c = 1 + column % (schema.types[index].len() - 1);
-                    let name = t.def().columns[c].name.clone();
-                    let v = match value {
-                        Some(v) => scope.value_as(v, schema.types[index][c]),
-                        None => Expr::from_node(quarry_core::ast::Expr::Excluded(name.clone())),
-                    };
-                    let set = ColumnValue::untyped(name, v);
-                    match condition {
-                        Some(p) => conflict.do_update_where(set, scope.pred(p)),
-                        None => conflict.do_update(set),
-                    }
-                }
-            };
-            if *returning {
-                q = q.returning(t.columns());
-            }
-            Box::new(q)
-        }
+        S::Insert { .. } | S::Upsert { .. } => Box::new(build_insert(schema, s).expect("an insert")),
         S::UpdateFrom { table, other, column, value, filter, returning } => {
             let index = schema.index(*table);
             let t = schema.tables[index].clone();

@@ -52,7 +52,7 @@ use quarry_core::schema::{ColumnDef, ColumnType, Table, TableDef};
 mod build;
 
 #[allow(unused_imports, reason = "each test target uses a part of the generator")]
-pub use build::{Built, Scope, build, build_select, row_values};
+pub use build::{Built, Scope, build, build_insert, build_select, row_values};
 
 // ----------------------------------------------------------------- profile
 
