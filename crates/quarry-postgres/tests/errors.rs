@@ -294,6 +294,33 @@ async fn stale_plans_are_reprepared_outside_transactions() {
 }
 
 #[tokio::test]
+async fn execute_reprepares_a_stale_plan_outside_transactions_only() {
+    // A cached statement run with `execute` (its rows skipped) whose
+    // result type changed is prepared again outside a transaction, and is
+    // a StaleStatement error inside one.
+    let (db, pool) = pg!("stale_execute", PoolConfig::new().max_size(1));
+    let admin = common::admin(&db).await;
+    let mut adm = admin.acquire().await.unwrap();
+    exec(&mut adm, "CREATE TABLE t (id int4)").await;
+    exec(&mut adm, "INSERT INTO t VALUES (1), (2)").await;
+    let mut c = pool.acquire().await.unwrap();
+    let touch = || sql("UPDATE t SET id = id RETURNING *");
+    assert_eq!(c.execute(touch()).await.unwrap(), 2);
+    exec(&mut adm, "ALTER TABLE t ADD COLUMN y text").await;
+    assert_eq!(c.execute(touch()).await.unwrap(), 2, "prepared again and run once");
+    exec(&mut adm, "ALTER TABLE t ADD COLUMN z text").await;
+    let mut tx = c.begin().await.unwrap();
+    let err = tx.execute(touch()).await.unwrap_err();
+    assert_eq!((err.kind(), err.sqlstate()), (ErrorKind::StaleStatement, Some("0A000")));
+    tx.rollback().await.unwrap();
+    assert_eq!(c.execute(touch()).await.unwrap(), 2);
+    let ids: Vec<(i32,)> = c.fetch_all(sql("SELECT id FROM t ORDER BY id")).await.unwrap();
+    assert_eq!(ids, [(1,), (2,)]);
+    drop(c);
+    common::healthy(&pool, &db).await;
+}
+
+#[tokio::test]
 async fn stale_plans_inside_a_transaction_are_stale_statement_errors() {
     let (db, pool) = pg!("stale_in_tx", PoolConfig::new().max_size(1));
     let admin = common::admin(&db).await;
