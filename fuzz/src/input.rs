@@ -255,7 +255,7 @@ impl<'a> Input<'a> {
                     BinaryOp::Or,
                 ];
                 let op = OPS[self.choose(OPS.len())];
-                E::Binary { left: self.boxed(d), op, right: self.boxed(d) }
+                E::Binary { op, operands: Box::new([self.expr(d), self.expr(d)]) }
             }
             8 => E::Logical { op: if self.bool() { LogicalOp::And } else { LogicalOp::Or }, terms: self.list(4, d) },
             9 => E::IsNull { expr: self.boxed(d), negated: self.bool() },

@@ -86,12 +86,10 @@ pub enum Expr {
     },
     /// `left op right`
     Binary {
-        /// The left operand.
-        left: Box<Expr>,
         /// The operator.
         op: BinaryOp,
-        /// The right operand.
-        right: Box<Expr>,
+        /// The left and the right operand, in one allocation.
+        operands: Box<[Expr; 2]>,
     },
     /// `a AND b AND ...` / `a OR b OR ...`; long lists are written as a
     /// balanced tree so that SQLite's expression depth limit is not reached.

@@ -35,7 +35,7 @@ impl SqlWriter<'_> {
             Expr::Default => self.keyword("DEFAULT"),
             Expr::Excluded(name) => self.excluded(name),
             Expr::Unary { op, expr } => self.unary(*op, expr),
-            Expr::Binary { left, op, right } => self.binary(left, *op, right),
+            Expr::Binary { op, operands } => self.binary(&operands[0], *op, &operands[1]),
             Expr::Logical { op, terms } => self.logical(*op, terms),
             Expr::IsNull { expr, negated } => self.is_null(expr, *negated),
             Expr::IsDistinctFrom { left, right, negated } => self.is_distinct_from(left, right, *negated),

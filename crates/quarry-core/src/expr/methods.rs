@@ -15,7 +15,7 @@ use super::HasColumnType;
 
 pub(crate) fn binary<T, U, V>(left: Expr<T>, op: BinaryOp, right: Expr<U>) -> Expr<V> {
     let depth = left.depth().max(right.depth());
-    Expr::compose(ast::Expr::Binary { left: Box::new(left.into_node()), op, right: Box::new(right.into_node()) }, depth)
+    Expr::compose(ast::Expr::Binary { op, operands: Box::new([left.into_node(), right.into_node()]) }, depth)
 }
 
 pub(crate) fn call<T>(func: Func, args: impl IntoIterator<Item = (ast::Expr, u32)>) -> Expr<T> {
