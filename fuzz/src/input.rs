@@ -276,8 +276,7 @@ impl<'a> Input<'a> {
                     _ => self.string().chars().next(),
                 };
                 E::Like {
-                    expr: self.boxed(d),
-                    pattern: self.boxed(d),
+                    operands: Box::new([self.expr(d), self.expr(d)]),
                     escape,
                     case_insensitive: self.bool(),
                     negated: self.bool(),

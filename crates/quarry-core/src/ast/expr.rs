@@ -157,10 +157,8 @@ pub enum Expr {
     /// `expr [NOT] LIKE pattern [ESCAPE 'c']`, `ILIKE` when case-insensitive
     /// (emulated with `lower()` on SQLite).
     Like {
-        /// The operand.
-        expr: Box<Expr>,
-        /// The pattern.
-        pattern: Box<Expr>,
+        /// The operand and the pattern, in one allocation.
+        operands: Box<[Expr; 2]>,
         /// The escape character.
         escape: Option<char>,
         /// `ILIKE` when true.

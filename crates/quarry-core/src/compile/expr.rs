@@ -43,8 +43,8 @@ impl SqlWriter<'_> {
             Expr::InValues { expr, values, negated } => self.in_values(expr, values, *negated),
             Expr::InSubquery { expr, query, negated } => self.in_subquery(expr, query, *negated),
             Expr::Between { expr, low, high, negated } => self.between(expr, low, high, *negated),
-            Expr::Like { expr, pattern, escape, case_insensitive, negated } => {
-                self.like(expr, pattern, *escape, *case_insensitive, *negated)
+            Expr::Like { operands, escape, case_insensitive, negated } => {
+                self.like(&operands[0], &operands[1], *escape, *case_insensitive, *negated)
             }
             Expr::Case { operand, whens, else_result } => self.case(operand.as_deref(), whens, else_result.as_deref()),
             Expr::Cast { expr, ty } => self.dialect.write_cast(self, expr, ty),

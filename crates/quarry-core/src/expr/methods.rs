@@ -371,13 +371,7 @@ impl TextLike for Any {}
 fn like<T, U>(e: Expr<T>, pattern: Expr<U>, escape: Option<char>, case_insensitive: bool, negated: bool) -> Expr<bool> {
     let depth = e.depth().max(pattern.depth());
     Expr::compose(
-        ast::Expr::Like {
-            expr: Box::new(e.into_node()),
-            pattern: Box::new(pattern.into_node()),
-            escape,
-            case_insensitive,
-            negated,
-        },
+        ast::Expr::Like { operands: Box::new([e.into_node(), pattern.into_node()]), escape, case_insensitive, negated },
         depth,
     )
 }
