@@ -472,8 +472,7 @@ impl<'a> Input<'a> {
             0 if d > 0 => SetExpr::SetOperation {
                 op: [SetOperator::Union, SetOperator::Intersect, SetOperator::Except][self.choose(3)],
                 all: self.bool(),
-                left: Box::new(self.set_expr(d - 1)),
-                right: Box::new(self.set_expr(d - 1)),
+                operands: Box::new([self.set_expr(d - 1), self.set_expr(d - 1)]),
             },
             1 if d > 0 => SetExpr::Query(Box::new(self.query(d - 1))),
             2 => {

@@ -50,10 +50,8 @@ pub enum SetExpr {
         op: SetOperator,
         /// `ALL` when true.
         all: bool,
-        /// The left operand.
-        left: Box<SetExpr>,
-        /// The right operand.
-        right: Box<SetExpr>,
+        /// The left and the right operand, in one allocation.
+        operands: Box<[SetExpr; 2]>,
     },
     /// A nested query with its own `ORDER BY`/`LIMIT`, as an operand of a set operation.
     Query(Box<Query>),

@@ -138,7 +138,9 @@ impl SqlWriter<'_> {
             SetExpr::Select(select) => self.select_core(select, labels),
             SetExpr::Values(rows) => self.values(rows, labels),
             SetExpr::Query(q) => self.query_parts(QueryParts::of(q), labels),
-            SetExpr::SetOperation { op, all, left, right } => self.set_operation(*op, *all, left, right, labels),
+            SetExpr::SetOperation { op, all, operands } => {
+                self.set_operation(*op, *all, &operands[0], &operands[1], labels)
+            }
         }
     }
 

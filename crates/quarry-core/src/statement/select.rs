@@ -244,7 +244,7 @@ impl Select {
     fn set_operation(self, op: SetOperator, all: bool, other: impl IntoQuery) -> Compound {
         let (left, ld) = self.into_set_operand();
         let (right, rd) = other.into_set_operand();
-        Compound::new(ast::SetExpr::SetOperation { op, all, left: Box::new(left), right: Box::new(right) }, ld.max(rd))
+        Compound::new(ast::SetExpr::SetOperation { op, all, operands: Box::new([left, right]) }, ld.max(rd))
     }
 
     /// `self UNION other`
@@ -377,7 +377,7 @@ impl Compound {
     fn set_operation(self, op: SetOperator, all: bool, other: impl IntoQuery) -> Compound {
         let (left, ld) = self.into_set_operand();
         let (right, rd) = other.into_set_operand();
-        Compound::new(ast::SetExpr::SetOperation { op, all, left: Box::new(left), right: Box::new(right) }, ld.max(rd))
+        Compound::new(ast::SetExpr::SetOperation { op, all, operands: Box::new([left, right]) }, ld.max(rd))
     }
 
     /// `... UNION other`
