@@ -299,6 +299,10 @@ impl<'d> SqlWriter<'d> {
         if self.inline_values {
             return self.dialect.write_literal(value, &mut self.sql);
         }
+        if self.params.capacity() == 0 {
+            // Allocated directly at the size the first push would grow it to.
+            self.params = Vec::with_capacity(4);
+        }
         self.params.push(value.clone());
         self.dialect.write_placeholder(self.params_written(), &mut self.sql);
         Ok(())

@@ -33,7 +33,8 @@ use super::{IntoColumnNames, IntoExprs, IntoQuery, IntoSelectItems, IntoTableRef
 /// # Ok::<(), quarry_core::CompileError>(())
 /// ```
 pub fn select(items: impl IntoSelectItems) -> Select {
-    let mut projection = Vec::new();
+    // Allocated directly at the size the first push would grow it to.
+    let mut projection = Vec::with_capacity(4);
     let mut depth = 0;
     items.push_items(&mut projection, &mut depth);
     Select(Box::new(SelectState {
@@ -83,7 +84,12 @@ impl Select {
     pub fn from(mut self, table: impl IntoTableRef) -> Self {
         let (relation, depth) = table.into_table_ref();
         self.deepen(depth);
-        self.0.core.from.push(TableWithJoins { relation, joins: Vec::new() });
+        let from = &mut self.0.core.from;
+        if from.capacity() == 0 {
+            // Most queries have one `FROM` item: allocated directly, at its size.
+            *from = Vec::with_capacity(1);
+        }
+        from.push(TableWithJoins { relation, joins: Vec::new() });
         self
     }
 
