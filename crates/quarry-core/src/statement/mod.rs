@@ -219,6 +219,7 @@ impl<I: IntoColumnNames> IntoColumnNames for Vec<I> {
 
 impl<I: IntoColumnNames, const N: usize> IntoColumnNames for [I; N] {
     fn push_names(self, out: &mut Vec<Ident>) {
+        out.reserve_exact(N);
         for item in self {
             item.push_names(out);
         }

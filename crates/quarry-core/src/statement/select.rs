@@ -106,7 +106,13 @@ impl Select {
             on.into_node()
         });
         match self.0.core.from.last_mut() {
-            Some(last) => last.joins.push(Join { kind, relation, on }),
+            Some(last) => {
+                if last.joins.capacity() == 0 {
+                    // Allocated directly at the size the first push would grow it to.
+                    last.joins = Vec::with_capacity(4);
+                }
+                last.joins.push(Join { kind, relation, on });
+            }
             None => self.0.error = Some(format!("{} before any FROM", kind.as_sql())),
         }
         self
@@ -313,7 +319,8 @@ impl Select {
 
 /// Add `cte` to a statement's `WITH` clause; its depth.
 pub(crate) fn attach_cte(with: &mut Option<With>, cte: Cte) -> u32 {
-    let with = with.get_or_insert_with(|| With { recursive: false, ctes: Vec::new() });
+    // Most statements have one common table expression: room for it, allocated directly.
+    let with = with.get_or_insert_with(|| With { recursive: false, ctes: Vec::with_capacity(1) });
     with.recursive |= cte.recursive;
     with.ctes.push(cte.cte);
     cte.depth
