@@ -67,6 +67,7 @@ pub mod row;
 pub mod schema;
 pub mod statement;
 pub mod value;
+mod vec_alloc;
 
 pub use compile::{Compile, CompileError, Compiled, DebugSql, StatementKind};
 pub use dialect::{Dialect, Postgres, Sqlite};

@@ -13,6 +13,7 @@ use crate::dialect::{Dialect, Feature};
 use crate::expr::MAX_DEPTH;
 use crate::ident::Ident;
 use crate::value::Value;
+use crate::vec_alloc::allocate_first;
 
 mod ddl;
 mod dml;
@@ -299,10 +300,7 @@ impl<'d> SqlWriter<'d> {
         if self.inline_values {
             return self.dialect.write_literal(value, &mut self.sql);
         }
-        if self.params.capacity() == 0 {
-            // Allocated directly at the size the first push would grow it to.
-            self.params = Vec::with_capacity(4);
-        }
+        allocate_first(&mut self.params, 4);
         self.params.push(value.clone());
         self.dialect.write_placeholder(self.params_written(), &mut self.sql);
         Ok(())

@@ -8,6 +8,7 @@ use crate::compile::{Body, Compile, CompileError, QueryParts, SqlWriter, Stateme
 use crate::expr::{Expr, IntoExpr, IntoOrderBy, OrderBy, SqlType};
 use crate::ident::Ident;
 use crate::value::Value;
+use crate::vec_alloc::allocate_first;
 
 use super::{IntoColumnNames, IntoExprs, IntoQuery, IntoSelectItems, IntoTableRef, column_names};
 
@@ -84,12 +85,9 @@ impl Select {
     pub fn from(mut self, table: impl IntoTableRef) -> Self {
         let (relation, depth) = table.into_table_ref();
         self.deepen(depth);
-        let from = &mut self.0.core.from;
-        if from.capacity() == 0 {
-            // Most queries have one `FROM` item: allocated directly, at its size.
-            *from = Vec::with_capacity(1);
-        }
-        from.push(TableWithJoins { relation, joins: Vec::new() });
+        // Most queries have one `FROM` item.
+        allocate_first(&mut self.0.core.from, 1);
+        self.0.core.from.push(TableWithJoins { relation, joins: Vec::new() });
         self
     }
 
@@ -107,10 +105,7 @@ impl Select {
         });
         match self.0.core.from.last_mut() {
             Some(last) => {
-                if last.joins.capacity() == 0 {
-                    // Allocated directly at the size the first push would grow it to.
-                    last.joins = Vec::with_capacity(4);
-                }
+                allocate_first(&mut last.joins, 4);
                 last.joins.push(Join { kind, relation, on });
             }
             None => self.0.error = Some(format!("{} before any FROM", kind.as_sql())),
