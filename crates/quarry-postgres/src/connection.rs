@@ -45,7 +45,7 @@ impl PgConnection {
     /// The connection's state, on a fresh connection when the last one was
     /// abandoned or lost outside a transaction.
     pub(crate) async fn state(&mut self) -> Result<&mut ConnState, Error> {
-        let replace = self.object.as_deref_mut().is_none_or(ConnState::replaceable);
+        let replace = self.object.as_deref_mut().is_none_or(|state| state.replaceable());
         if replace {
             // Return the old one first: with every connection in use (a
             // pool of one) the new one is the old one's slot.
@@ -56,7 +56,7 @@ impl PgConnection {
             self.object = fresh.object.take();
         }
         match self.object.as_deref_mut() {
-            Some(state) => Ok(state),
+            Some(state) => Ok(&mut **state),
             None => Err(Error::new(ErrorKind::ConnectionLost, NO_REPLACEMENT)),
         }
     }

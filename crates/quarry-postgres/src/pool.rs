@@ -177,22 +177,24 @@ impl Manager {
 }
 
 impl managed::Manager for Manager {
-    type Type = ConnState;
+    /// Boxed: deadpool moves the object several times on every checkout
+    /// and return, and a `ConnState` is over 300 bytes.
+    type Type = Box<ConnState>;
     type Error = Error;
 
-    async fn create(&self) -> Result<ConnState, Error> {
+    async fn create(&self) -> Result<Box<ConnState>, Error> {
         enter(Phase::Connecting);
         // Boxed: connecting is rare, and its future (the TCP connect and
         // startup) is several kilobytes that every `acquire()` future would
         // otherwise carry and copy, also when it finds an idle connection.
-        let result = Box::pin(self.connect()).await;
+        let result = Box::pin(self.connect()).await.map(Box::new);
         if let Err(e) = &result {
             self.shared.record(e);
         }
         result
     }
 
-    async fn recycle(&self, conn: &mut ConnState, _: &Metrics) -> RecycleResult<Error> {
+    async fn recycle(&self, conn: &mut Box<ConnState>, _: &Metrics) -> RecycleResult<Error> {
         enter(Phase::Verifying);
         if let Some(reason) = conn.unusable_reason() {
             return Err(RecycleError::message(reason));
@@ -207,16 +209,25 @@ impl managed::Manager for Manager {
         {
             return Err(RecycleError::message("the connection was idle longer than idle_timeout"));
         }
-        // The round trips are boxed, for the same reason as `create`.
-        let result = if conn.needs_confirmation() {
-            // Returned inside a transaction: make sure the ROLLBACK sent on
-            // return went through.
-            Box::pin(conn.reset()).await
-        } else if self.config.verify_on_checkout || self.shared.lost_since(conn.verified) {
-            Box::pin(conn.ping()).await
-        } else {
-            Ok(())
-        };
+        // The round trips are boxed, for the same reason as `create`, and
+        // bounded by `recycle_timeout` here rather than by deadpool, whose
+        // timer would cost a clock read on every checkout.
+        let round_trip: std::pin::Pin<Box<dyn Future<Output = Result<(), Error>> + Send + '_>> =
+            if conn.needs_confirmation() {
+                // Returned inside a transaction: make sure the ROLLBACK sent on
+                // return went through.
+                Box::pin(conn.reset())
+            } else if self.config.verify_on_checkout || self.shared.lost_since(conn.verified) {
+                Box::pin(conn.ping())
+            } else {
+                return Ok(());
+            };
+        let result = tokio::time::timeout(self.config.recycle_timeout, round_trip).await.unwrap_or_else(|_| {
+            Err(Error::new(
+                ErrorKind::ConnectionLost,
+                format!("verifying a connection: no answer within recycle_timeout ({:?})", self.config.recycle_timeout),
+            ))
+        });
         result.map_err(|e| {
             self.shared.record(&e);
             RecycleError::Backend(e)
@@ -236,9 +247,10 @@ impl managed::Manager for Manager {
 /// rollback).
 ///
 /// [`PoolConfig`] maps as follows: `max_size`; `queue_mode` (LIFO by
-/// default); deadpool's wait, create and recycle timeouts from
-/// `acquire_timeout`, `connect_timeout` and `recycle_timeout`, with the
-/// whole of [`acquire`](Self::acquire) bounded by `acquire_timeout`;
+/// default); the whole of [`acquire`](Self::acquire) bounded by
+/// `acquire_timeout`, opening a connection by `connect_timeout` (deadpool's
+/// create timeout) and the round trip that checks a returned connection, if
+/// it needs one, by `recycle_timeout`;
 /// `max_lifetime` and `idle_timeout` (time since the connection was
 /// returned) checked when a connection is taken from the pool;
 /// `verify_on_checkout` pings it then, within `recycle_timeout`;
@@ -281,7 +293,7 @@ impl PgPool {
             })
             .wait_timeout(Some(config.acquire_timeout))
             .create_timeout(Some(config.connect_timeout))
-            .recycle_timeout(Some(config.recycle_timeout))
+            .recycle_timeout(None)
             .runtime(Runtime::Tokio1)
             .build()
             .map_err(|e| Error::new(ErrorKind::Config, format!("building the pool: {e}")))?;
@@ -340,7 +352,8 @@ impl PgPool {
         // contended `acquire()` (measured with 64 tasks on 8 connections).
         t.wait = None;
         t.create = Some(config.connect_timeout.min(remaining));
-        t.recycle = Some(config.recycle_timeout.min(remaining));
+        // None: `Manager::recycle` bounds its round trips itself.
+        t.recycle = None;
         t
     }
 

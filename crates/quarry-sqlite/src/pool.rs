@@ -73,8 +73,27 @@ impl managed::Manager for ConnManager {
     /// Before a connection is handed out again: it must not be broken or
     /// abandoned mid-operation, must be within its lifetime and idle time,
     /// and must not be inside a transaction (rolled back here if it is).
+    ///
+    /// Bounded by `recycle_timeout` when it has something to wait for (a
+    /// dropped stream, a rollback, `verify_on_checkout`'s query); the
+    /// usual check waits for nothing and sets no timer. A connection that
+    /// fails or outlasts the check is dropped and deadpool tries the next.
     async fn recycle(&self, conn: &mut PooledConn, metrics: &Metrics) -> RecycleResult<Error> {
         enter_phase(TimeoutType::Recycle);
+        let waits = conn.draining.is_some() || conn.maybe_in_transaction || self.config.verify_on_checkout;
+        if !waits {
+            return self.check(conn, metrics).await;
+        }
+        match tokio::time::timeout(self.config.recycle_timeout, self.check(conn, metrics)).await {
+            Ok(checked) => checked,
+            Err(_) => Err(RecycleError::message("checking the connection took longer than recycle_timeout")),
+        }
+    }
+}
+
+impl ConnManager {
+    /// [`recycle`](managed::Manager::recycle)'s checks, without its timer.
+    async fn check(&self, conn: &mut PooledConn, metrics: &Metrics) -> RecycleResult<Error> {
         conn.settle().await.map_err(RecycleError::Backend)?;
         if self.config.max_lifetime.is_some_and(|max| metrics.age() > max) {
             return Err(RecycleError::message("connection is older than max_lifetime"));
@@ -129,7 +148,10 @@ fn build_pool(
     ConnPool::builder(manager)
         .max_size(max_size)
         .queue_mode(queue_mode)
-        .timeouts(Timeouts { wait, create: Some(config.connect_timeout), recycle: Some(config.recycle_timeout) })
+        // No recycle timeout of deadpool's own: `recycle` sets one only when
+        // it has something to wait for (deadpool's cost a clock read and a
+        // timer on every checkout).
+        .timeouts(Timeouts { wait, create: Some(config.connect_timeout), recycle: None })
         .runtime(deadpool::Runtime::Tokio1)
         .build()
         .map_err(|e| Error::new(ErrorKind::Config, format!("building the SQLite pool: {e}")))
