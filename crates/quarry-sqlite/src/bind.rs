@@ -2,48 +2,57 @@
 
 use quarry_core::{Error, ErrorKind, Value};
 use rusqlite::Statement;
-use rusqlite::types::{ToSql, ToSqlOutput, ValueRef};
+use rusqlite::types::{ToSqlOutput, ValueRef};
 
-use crate::error::{self, EncodeError};
+use crate::error;
 
-/// A [`Value`] as rusqlite binds it. Booleans are the integers 0 and 1;
-/// dates, times and timestamps ISO-8601 text; UUIDs 16-byte blobs; JSON and
-/// decimals text.
-struct Bind<'a>(&'a Value);
+/// `value` as rusqlite binds it, or why SQLite cannot store it. Booleans are
+/// the integers 0 and 1; dates, times and timestamps ISO-8601 text; UUIDs
+/// 16-byte blobs; JSON and decimals text. Refused: NaN (SQLite would store
+/// NULL), intervals and arrays (SQLite has no such types).
+///
+/// One `match` per value, inlined into the binding loop: the common kinds
+/// are borrowed, and rusqlite's `ToSql` for `ToSqlOutput` passes them on.
+#[inline]
+fn sqlite_value(value: &Value) -> Result<ToSqlOutput<'_>, Error> {
+    Ok(ToSqlOutput::Borrowed(match value {
+        Value::Null => ValueRef::Null,
+        Value::Bool(v) => ValueRef::Integer(i64::from(*v)),
+        Value::I16(v) => ValueRef::Integer(i64::from(*v)),
+        Value::I32(v) => ValueRef::Integer(i64::from(*v)),
+        Value::I64(v) => ValueRef::Integer(*v),
+        Value::F32(v) if v.is_nan() => return Err(refused("NaN cannot be stored by SQLite (it would become NULL)")),
+        Value::F64(v) if v.is_nan() => return Err(refused("NaN cannot be stored by SQLite (it would become NULL)")),
+        Value::F32(v) => ValueRef::Real(f64::from(*v)),
+        Value::F64(v) => ValueRef::Real(*v),
+        Value::Text(v) => ValueRef::Text(v.as_bytes()),
+        Value::Bytes(v) => ValueRef::Blob(v),
+        #[cfg(feature = "uuid")]
+        Value::Uuid(v) => ValueRef::Blob(v.as_bytes()),
+        other => return sqlite_text(other),
+    }))
+}
 
-impl ToSql for Bind<'_> {
-    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        Ok(match self.0 {
-            Value::Null => ToSqlOutput::Borrowed(ValueRef::Null),
-            Value::Bool(v) => ToSqlOutput::Borrowed(ValueRef::Integer(i64::from(*v))),
-            Value::I16(v) => ToSqlOutput::Borrowed(ValueRef::Integer(i64::from(*v))),
-            Value::I32(v) => ToSqlOutput::Borrowed(ValueRef::Integer(i64::from(*v))),
-            Value::I64(v) => ToSqlOutput::Borrowed(ValueRef::Integer(*v)),
-            Value::F32(v) => ToSqlOutput::Borrowed(ValueRef::Real(f64::from(*v))),
-            Value::F64(v) => ToSqlOutput::Borrowed(ValueRef::Real(*v)),
-            Value::Text(v) => ToSqlOutput::Borrowed(ValueRef::Text(v.as_bytes())),
-            Value::Bytes(v) => ToSqlOutput::Borrowed(ValueRef::Blob(v)),
-            #[cfg(feature = "uuid")]
-            Value::Uuid(v) => ToSqlOutput::Borrowed(ValueRef::Blob(v.as_bytes())),
-            #[cfg(feature = "json")]
-            Value::Json(v) => ToSqlOutput::Owned(rusqlite::types::Value::Text(v.to_string())),
-            #[cfg(feature = "rust_decimal")]
-            Value::Decimal(v) => ToSqlOutput::Owned(rusqlite::types::Value::Text(v.to_string())),
-            other => match other.temporal_text() {
-                Some(text) => ToSqlOutput::Owned(rusqlite::types::Value::Text(text)),
-                None => {
-                    return Err(rusqlite::Error::ToSqlConversionFailure(Box::new(EncodeError(format!(
-                        "SQLite cannot store a value of kind {}",
-                        other.kind_name()
-                    )))));
-                }
-            },
-        })
-    }
+/// The kinds [`sqlite_value`] stores as text it formats, out of line.
+#[inline(never)]
+fn sqlite_text(value: &Value) -> Result<ToSqlOutput<'static>, Error> {
+    let text = match value {
+        Value::Interval(_) => return Err(refused("SQLite has no interval type")),
+        Value::Array(_) => return Err(refused("SQLite has no array type")),
+        #[cfg(feature = "json")]
+        Value::Json(v) => v.to_string(),
+        #[cfg(feature = "rust_decimal")]
+        Value::Decimal(v) => v.to_string(),
+        other => match other.temporal_text() {
+            Some(text) => text,
+            None => return Err(refused(&format!("SQLite cannot store a value of kind {}", other.kind_name()))),
+        },
+    };
+    Ok(ToSqlOutput::Owned(rusqlite::types::Value::Text(text)))
 }
 
 /// Bind `params` to `?1..?n` of `stmt`, refusing values SQLite would
-/// silently change: NaN (stored as NULL), intervals and arrays (no such types).
+/// silently change (see [`sqlite_value`]).
 pub(crate) fn bind_all(stmt: &mut Statement<'_>, params: &[Value]) -> Result<(), Error> {
     let expected = stmt.parameter_count();
     if expected != params.len() {
@@ -54,18 +63,15 @@ pub(crate) fn bind_all(stmt: &mut Statement<'_>, params: &[Value]) -> Result<(),
     }
     for (i, value) in params.iter().enumerate() {
         let position = i + 1;
-        let refused = match value {
-            Value::F64(v) if v.is_nan() => Some("NaN cannot be stored by SQLite (it would become NULL)"),
-            Value::F32(v) if v.is_nan() => Some("NaN cannot be stored by SQLite (it would become NULL)"),
-            Value::Interval(_) => Some("SQLite has no interval type"),
-            Value::Array(_) => Some("SQLite has no array type"),
-            _ => None,
-        };
-        if let Some(reason) = refused {
-            return Err(Error::new(ErrorKind::Encode, format!("encoding parameter ?{position}: {reason}")));
-        }
-        stmt.raw_bind_parameter(position, Bind(value))
-            .map_err(|e| error::map(e).context(format_args!("encoding parameter ?{position}")))?;
+        let bound =
+            sqlite_value(value).and_then(|output| stmt.raw_bind_parameter(position, output).map_err(error::map));
+        bound.map_err(|e| e.context(format_args!("encoding parameter ?{position}")))?;
     }
     Ok(())
+}
+
+/// The error for a value SQLite cannot store.
+#[cold]
+fn refused(reason: &str) -> Error {
+    Error::new(ErrorKind::Encode, reason.to_owned())
 }

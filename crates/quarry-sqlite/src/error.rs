@@ -3,19 +3,6 @@
 use quarry_core::{Error, ErrorKind};
 use rusqlite::ffi;
 
-/// An error raised while encoding a parameter, carried through rusqlite's
-/// `ToSqlConversionFailure` and turned back into an [`ErrorKind::Encode`].
-#[derive(Debug)]
-pub(crate) struct EncodeError(pub(crate) String);
-
-impl std::fmt::Display for EncodeError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for EncodeError {}
-
 /// The name of an extended result code, used as the error's `sqlstate()`.
 fn code_name(extended: i32) -> Option<&'static str> {
     Some(match extended {
@@ -117,10 +104,9 @@ pub(crate) fn map(err: rusqlite::Error) -> Error {
             }
             with_constraint_details(error, extended, &text)
         }
-        rusqlite::Error::ToSqlConversionFailure(source) => match source.downcast::<EncodeError>() {
-            Ok(encode) => Error::new(ErrorKind::Encode, encode.0),
-            Err(other) => Error::new(ErrorKind::Encode, other.to_string()).with_source(other),
-        },
+        rusqlite::Error::ToSqlConversionFailure(source) => {
+            Error::new(ErrorKind::Encode, source.to_string()).with_source(source)
+        }
         rusqlite::Error::InvalidParameterCount(given, expected) => {
             Error::new(ErrorKind::Encode, format!("the statement takes {expected} parameters but {given} were bound"))
         }
