@@ -7,35 +7,32 @@ use std::task::{Context, Poll};
 
 use futures_core::Stream;
 
-use crate::compile::{Compile, Compiled};
+use crate::compile::{Compile, CompiledRun};
 use crate::driver::{Connection, ConnectionExt};
 use crate::error::Error;
 use crate::row::FromRow;
 use crate::value::FromValue;
 
-/// Compile `stmt` for `conn`, split into statements under its parameter
-/// limit; the statement is used up, so its values can move rather than be
-/// copied.
-fn compile_for<S: Compile>(stmt: S, conn: &impl Connection) -> Result<Vec<Compiled>, Error> {
-    Ok(stmt.compile_chunks_owned(conn.dialect(), conn.max_params())?)
+/// Compile `stmt` for `conn`: one statement, or several under its
+/// parameter limit. The statement is used up, so its values can move
+/// rather than be copied.
+fn compile_for<S: Compile>(stmt: S, conn: &impl Connection) -> Result<CompiledRun, Error> {
+    Ok(stmt.compile_for_run(conn.dialect(), conn.max_params())?)
 }
 
 /// The ways to run a statement. Every statement builder has them (bring
 /// the trait into scope with `use quarry::prelude::*`).
 ///
 /// A bulk insert whose parameters exceed the connection's limit is split
-/// into several statements run in one transaction.
+/// into several statements run in one transaction: all or nothing.
 pub trait Execute: Compile + Send + Sized {
     /// Run the statement; the number of rows affected.
     fn execute(self, conn: &mut impl Connection) -> impl Future<Output = Result<u64, Error>> + Send {
         async move {
-            let mut chunks = compile_for(self, conn)?;
-            if chunks.len() == 1
-                && let Some(only) = chunks.pop()
-            {
-                return conn.execute(only).await;
-            }
-            // All chunks of a bulk insert in one transaction: all or nothing.
+            let chunks = match compile_for(self, conn)? {
+                CompiledRun::One(only) => return conn.execute(only).await,
+                CompiledRun::Split(chunks) => chunks,
+            };
             let mut tx = conn.begin().await?;
             let mut total = 0;
             for chunk in chunks {
@@ -52,12 +49,10 @@ pub trait Execute: Compile + Send + Sized {
         conn: &mut impl Connection,
     ) -> impl Future<Output = Result<Vec<T>, Error>> + Send {
         async move {
-            let mut chunks = compile_for(self, conn)?;
-            if chunks.len() == 1
-                && let Some(only) = chunks.pop()
-            {
-                return conn.fetch_all(only).await;
-            }
+            let chunks = match compile_for(self, conn)? {
+                CompiledRun::One(only) => return conn.fetch_all(only).await,
+                CompiledRun::Split(chunks) => chunks,
+            };
             let mut tx = conn.begin().await?;
             let mut rows = Vec::new();
             for chunk in chunks {
@@ -74,12 +69,10 @@ pub trait Execute: Compile + Send + Sized {
         conn: &mut impl Connection,
     ) -> impl Future<Output = Result<Option<T>, Error>> + Send {
         async move {
-            let mut chunks = compile_for(self, conn)?;
-            if chunks.len() == 1
-                && let Some(only) = chunks.pop()
-            {
-                return conn.fetch_optional(only).await;
-            }
+            let chunks = match compile_for(self, conn)? {
+                CompiledRun::One(only) => return conn.fetch_optional(only).await,
+                CompiledRun::Split(chunks) => chunks,
+            };
             let mut tx = conn.begin().await?;
             let mut first = None;
             for chunk in chunks {
@@ -117,11 +110,8 @@ pub trait Execute: Compile + Send + Sized {
         conn: &'c mut impl Connection,
     ) -> impl Stream<Item = Result<T, Error>> + Send + 'c {
         match compile_for(self, conn) {
-            Ok(mut chunks) if chunks.len() == 1 => match chunks.pop() {
-                Some(only) => RowStream::Running(Box::pin(conn.fetch_stream(only))),
-                None => RowStream::Failed(None),
-            },
-            Ok(_) => RowStream::Failed(Some(Error::new(
+            Ok(CompiledRun::One(only)) => RowStream::Running(Box::pin(conn.fetch_stream(only))),
+            Ok(CompiledRun::Split(_)) => RowStream::Failed(Some(Error::new(
                 crate::ErrorKind::Config,
                 "a statement split into several cannot be streamed",
             ))),

@@ -69,7 +69,7 @@ pub mod statement;
 pub mod value;
 mod vec_alloc;
 
-pub use compile::{Compile, CompileError, Compiled, DebugSql, StatementKind};
+pub use compile::{Compile, CompileError, Compiled, CompiledRun, DebugSql, StatementKind};
 pub use dialect::{Dialect, Postgres, Sqlite};
 pub use driver::{
     Connection, ConnectionExt, IsolationLevel, Pool, PoolConfig, PoolStatus, QueueMode, Transaction,

@@ -4,10 +4,10 @@
 mod common;
 
 use common::*;
-use quarry_core::StatementKind;
 use quarry_core::ast::{self, Statement};
 use quarry_core::prelude::*;
 use quarry_core::schema::IndexDef;
+use quarry_core::{CompiledRun, StatementKind};
 
 quarry_core::table! {
     /// A table with client-side defaults.
@@ -127,14 +127,26 @@ fn inserts_used_up_compile_as_when_borrowed() {
         for (dialect, limit) in [(&Postgres as &dyn quarry_core::Dialect, 65_535), (&Sqlite, 32_766), (&Postgres, 33)] {
             let borrowed = q.compile_chunks(dialect, limit);
             let owned = q.clone().compile_chunks_owned(dialect, limit);
+            // What `execute` runs: the one chunk as itself, or the split.
+            let run = q.clone().compile_for_run(dialect, limit);
             match (borrowed, owned) {
                 (Ok(b), Ok(o)) => {
                     assert_eq!(b.len(), o.len(), "{name}: chunks");
                     for (b, o) in b.iter().zip(&o) {
                         assert_eq!((&b.sql, &b.params), (&o.sql, &o.params), "{name} on {}", dialect.name());
                     }
+                    match run.unwrap_or_else(|e| panic!("{name}: compile_for_run failed: {e}")) {
+                        CompiledRun::One(one) => assert_eq!(vec![one], o, "{name}: one statement"),
+                        CompiledRun::Split(chunks) => {
+                            assert!(chunks.len() > 1, "{name}: a split of {}", chunks.len());
+                            assert_eq!(chunks, o, "{name}: the split");
+                        }
+                    }
                 }
-                (Err(b), Err(o)) => assert_eq!(b.to_string(), o.to_string(), "{name}"),
+                (Err(b), Err(o)) => {
+                    assert_eq!(b.to_string(), o.to_string(), "{name}");
+                    assert_eq!(run.map_err(|e| e.to_string()).err(), Some(o.to_string()), "{name}: compile_for_run");
+                }
                 (b, o) => panic!("{name}: borrowed {b:?}, owned {o:?}"),
             }
         }

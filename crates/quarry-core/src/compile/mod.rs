@@ -68,6 +68,32 @@ impl Compiled {
     }
 }
 
+/// A statement compiled for a connection, as [`Execute`](crate::Execute)
+/// runs it: one statement, or a bulk insert split into several under the
+/// connection's parameter limit, which run in one transaction. See
+/// [`Compile::compile_for_run`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum CompiledRun {
+    /// One statement.
+    One(Compiled),
+    /// A bulk insert's statements, each under the parameter limit.
+    Split(Vec<Compiled>),
+}
+
+impl CompiledRun {
+    /// One statement for one chunk, else the split.
+    pub(crate) fn from_chunks(mut chunks: Vec<Compiled>) -> Self {
+        match (chunks.pop(), chunks.is_empty()) {
+            (Some(only), true) => CompiledRun::One(only),
+            (Some(last), false) => {
+                chunks.push(last);
+                CompiledRun::Split(chunks)
+            }
+            (None, _) => CompiledRun::Split(chunks),
+        }
+    }
+}
+
 /// What a compiled statement does, for drivers that route reads and writes
 /// differently (SQLite's one writer).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -534,6 +560,37 @@ pub trait Compile {
         Ok(vec![compiled])
     }
 
+    /// What [`Execute`](crate::Execute) runs: the statement used up (as
+    /// [`into_compiled`](Self::into_compiled)) and checked against
+    /// `max_params`, or, for a bulk insert over the limit, split as
+    /// [`compile_chunks_owned`](Self::compile_chunks_owned) splits it. One
+    /// statement is returned as itself, with no list around it.
+    ///
+    /// ```
+    /// use quarry_core::prelude::*;
+    /// use quarry_core::{CompiledRun, Sqlite};
+    ///
+    /// quarry_core::table! {
+    ///     struct Notes("notes") { id: i64 [primary_key], body: String }
+    /// }
+    ///
+    /// let n = Notes::table();
+    /// let one = select(n.body).from(n).filter(n.id.eq(7)).compile_for_run(&Sqlite, 999)?;
+    /// assert!(matches!(one, CompiledRun::One(_)));
+    /// let split = insert_into(n).rows(n.body, ["a", "b", "c"]).compile_for_run(&Sqlite, 2)?;
+    /// let CompiledRun::Split(chunks) = split else { panic!("three rows of one value under 2 parameters") };
+    /// assert_eq!(chunks.len(), 2);
+    /// # Ok::<(), quarry_core::CompileError>(())
+    /// ```
+    fn compile_for_run(self, dialect: &dyn Dialect, max_params: usize) -> Result<CompiledRun, CompileError>
+    where
+        Self: Sized,
+    {
+        let compiled = self.into_compiled(dialect)?;
+        check_param_count(&compiled, max_params)?;
+        Ok(CompiledRun::One(compiled))
+    }
+
     /// [`compile`](Self::compile), using the statement up: an insert whose
     /// rows are all bound values, without client defaults or `WITH`, moves
     /// its values into the parameter list instead of copying them (other
@@ -563,8 +620,9 @@ pub trait Compile {
         self.compile(dialect)
     }
 
-    /// [`compile_chunks`](Self::compile_chunks), using the statement up:
-    /// what `execute` and the `fetch_*` methods run. An insert whose rows
+    /// [`compile_chunks`](Self::compile_chunks), using the statement up
+    /// (what [`compile_for_run`](Self::compile_for_run) splits an insert
+    /// with). An insert whose rows
     /// are all bound values, without client defaults or `WITH`, and that
     /// fits in one statement moves its values into the parameter list
     /// instead of copying them.

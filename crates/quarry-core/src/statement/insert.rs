@@ -1,7 +1,7 @@
 //! `INSERT`, with multi-row values, `INSERT ... SELECT`, upserts and `RETURNING`.
 
 use crate::ast::{self, ConflictAction, ConflictTarget, InsertSource, OnConflict};
-use crate::compile::{Compile, CompileError, Compiled, SqlWriter, StatementKind, check_param_count};
+use crate::compile::{Compile, CompileError, Compiled, CompiledRun, SqlWriter, StatementKind, check_param_count};
 use crate::dialect::Dialect;
 use crate::expr::{Column, ColumnValue, IntoExpr, SqlType};
 use crate::ident::Ident;
@@ -356,6 +356,11 @@ impl Compile for Insert {
             (Some(only), true) => Ok(only),
             _ => Err(CompileError::invalid("internal error: an insert under no limit was split")),
         }
+    }
+
+    /// Split as [`compile_chunks_owned`](Self::compile_chunks_owned) splits.
+    fn compile_for_run(self, dialect: &dyn Dialect, max_params: usize) -> Result<CompiledRun, CompileError> {
+        self.compile_chunks_owned(dialect, max_params).map(CompiledRun::from_chunks)
     }
 
     /// Rows of bound values move into the parameter list when the insert
