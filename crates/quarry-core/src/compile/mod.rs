@@ -286,21 +286,34 @@ impl<'d> SqlWriter<'d> {
     /// Append a quoted identifier: a plain one (no quotes or NUL, checked
     /// when it was made) within the length limit is copied between quotes;
     /// any other goes through the dialect's checks and escaping.
+    ///
+    /// The usual case, a plain name under the standard double quote, is
+    /// inlined into the caller: three appends, with nothing to save and
+    /// restore around a call.
+    #[inline(always)]
     pub fn push_ident(&mut self, ident: &crate::Ident) -> Result<(), CompileError> {
+        let name = ident.as_str();
+        if self.quote == '"' && ident.is_plain() && name.len() <= self.max_identifier_bytes {
+            self.sql.reserve(name.len() + 2);
+            self.sql.push('"');
+            self.sql.push_str(name);
+            self.sql.push('"');
+            Ok(())
+        } else {
+            self.push_ident_other(ident)
+        }
+    }
+
+    /// [`push_ident`](Self::push_ident) for another quote character, or a
+    /// name the dialect must check and escape.
+    #[inline(never)]
+    fn push_ident_other(&mut self, ident: &crate::Ident) -> Result<(), CompileError> {
         let name = ident.as_str();
         if ident.is_plain() && name.len() <= self.max_identifier_bytes {
             self.sql.reserve(name.len() + 2);
-            // The standard quote as a constant: one byte stored, where a
-            // character known only at run time is encoded first.
-            if self.quote == '"' {
-                self.sql.push('"');
-                self.sql.push_str(name);
-                self.sql.push('"');
-            } else {
-                self.sql.push(self.quote);
-                self.sql.push_str(name);
-                self.sql.push(self.quote);
-            }
+            self.sql.push(self.quote);
+            self.sql.push_str(name);
+            self.sql.push(self.quote);
             Ok(())
         } else {
             self.dialect.write_identifier(ident, &mut self.sql)
