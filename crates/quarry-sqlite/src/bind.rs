@@ -63,9 +63,19 @@ pub(crate) fn bind_all(stmt: &mut Statement<'_>, params: &[Value]) -> Result<(),
     }
     for (i, value) in params.iter().enumerate() {
         let position = i + 1;
-        let bound =
-            sqlite_value(value).and_then(|output| stmt.raw_bind_parameter(position, output).map_err(error::map));
-        bound.map_err(|e| e.context(format_args!("encoding parameter ?{position}")))?;
+        // The commonest kinds bound as their own Rust types, as a caller of
+        // rusqlite would: each call is a small copy of rusqlite's bind,
+        // inlined here.
+        let bound = match value {
+            Value::Null => stmt.raw_bind_parameter(position, rusqlite::types::Null),
+            Value::I64(v) => stmt.raw_bind_parameter(position, *v),
+            Value::Text(v) => stmt.raw_bind_parameter(position, v.as_str()),
+            other => match sqlite_value(other) {
+                Ok(output) => stmt.raw_bind_parameter(position, output),
+                Err(e) => return Err(e.context(format_args!("encoding parameter ?{position}"))),
+            },
+        };
+        bound.map_err(|e| error::map(e).context(format_args!("encoding parameter ?{position}")))?;
     }
     Ok(())
 }
