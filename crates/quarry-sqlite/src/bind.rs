@@ -11,8 +11,10 @@ use crate::error;
 /// 16-byte blobs; JSON and decimals text. Refused: NaN (SQLite would store
 /// NULL), intervals and arrays (SQLite has no such types).
 ///
-/// One `match` per value, inlined into the binding loop: the common kinds
-/// are borrowed, and rusqlite's `ToSql` for `ToSqlOutput` passes them on.
+/// Every kind is here, so that this says how each is stored; `bind_all`
+/// binds NULL, `i64` and text directly and comes here for the rest. The
+/// common kinds are borrowed, and rusqlite's `ToSql` for `ToSqlOutput`
+/// passes them on.
 #[inline]
 fn sqlite_value(value: &Value) -> Result<ToSqlOutput<'_>, Error> {
     Ok(ToSqlOutput::Borrowed(match value {

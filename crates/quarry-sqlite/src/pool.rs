@@ -44,12 +44,6 @@ fn enter_phase(phase: TimeoutType) {
     let _ = CHECKOUT_PHASE.try_with(|p| p.set(phase));
 }
 
-impl ConnManager {
-    fn last_error(&self) -> Option<String> {
-        self.last_error.lock().ok().and_then(|e| e.clone())
-    }
-}
-
 impl managed::Manager for ConnManager {
     type Type = PooledConn;
     type Error = Error;
@@ -92,6 +86,10 @@ impl managed::Manager for ConnManager {
 }
 
 impl ConnManager {
+    fn last_error(&self) -> Option<String> {
+        self.last_error.lock().ok().and_then(|e| e.clone())
+    }
+
     /// [`recycle`](managed::Manager::recycle)'s checks, without its timer.
     async fn check(&self, conn: &mut PooledConn, metrics: &Metrics) -> RecycleResult<Error> {
         conn.settle().await.map_err(RecycleError::Backend)?;

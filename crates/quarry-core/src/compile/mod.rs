@@ -83,14 +83,12 @@ pub enum CompiledRun {
 impl CompiledRun {
     /// One statement for one chunk, else the split.
     pub(crate) fn from_chunks(mut chunks: Vec<Compiled>) -> Self {
-        match (chunks.pop(), chunks.is_empty()) {
-            (Some(only), true) => CompiledRun::One(only),
-            (Some(last), false) => {
-                chunks.push(last);
-                CompiledRun::Split(chunks)
-            }
-            (None, _) => CompiledRun::Split(chunks),
+        if chunks.len() == 1
+            && let Some(only) = chunks.pop()
+        {
+            return CompiledRun::One(only);
         }
+        CompiledRun::Split(chunks)
     }
 }
 
@@ -635,10 +633,9 @@ pub trait Compile {
 
     /// [`compile_chunks`](Self::compile_chunks), using the statement up
     /// (what [`compile_for_run`](Self::compile_for_run) splits an insert
-    /// with). An insert whose rows
-    /// are all bound values, without client defaults or `WITH`, and that
-    /// fits in one statement moves its values into the parameter list
-    /// instead of copying them.
+    /// with). An insert whose rows are all bound values, without client
+    /// defaults or `WITH`, and that fits in one statement moves its values
+    /// into the parameter list instead of copying them.
     fn compile_chunks_owned(self, dialect: &dyn Dialect, max_params: usize) -> Result<Vec<Compiled>, CompileError>
     where
         Self: Sized,
