@@ -89,6 +89,30 @@ fn missing_unused_and_rebound_values() {
 }
 
 #[test]
+fn more_than_sixty_four_names_are_tracked_one_by_one() {
+    // Which names have a value is a bit each up to 64 names, a list beyond.
+    let u = Users::table();
+    for count in [63_usize, 64, 65, 70] {
+        // `param` takes a static name, as a name written in the code is.
+        let names: Vec<&'static str> = (0..count).map(|i| &*Box::leak(format!("p{i}").into_boxed_str())).collect();
+        let filter =
+            names.iter().fold(u.id.eq(param::<i64>(names[0])), |all, name| all.or(u.id.eq(param::<i64>(name))));
+        let p = select(u.id).from(u).filter(filter).prepare(&Postgres).unwrap();
+        let all_but_last = names[..count - 1].iter().enumerate().fold(p.bound(), |b, (i, n)| b.bind(*n, i as i64));
+        let missing = sent(&all_but_last, &Postgres).unwrap_err();
+        assert_eq!(missing, CompileError::MissingBind { name: names[count - 1].into() }, "{count} names");
+        let all = all_but_last.bind(names[count - 1], 99_i64);
+        let c = sent(&all, &Postgres).unwrap();
+        // p0 is used twice (first and second placeholder), then p1, p2, ...
+        let mut expected: Vec<Value> = vec![Value::I64(0)];
+        expected.extend((0..count).map(|i| Value::I64(if i == count - 1 { 99 } else { i as i64 })));
+        assert_eq!(c.params, expected, "{count} names");
+        // The other dialect's path, which binds by name, agrees.
+        assert_eq!(sent(&all, &Sqlite).unwrap().params, expected, "{count} names on SQLite");
+    }
+}
+
+#[test]
 fn a_parameter_outside_a_prepared_statement_is_a_missing_bind() {
     let u = Users::table();
     let q = select(u.id).from(u).filter(u.id.eq(param::<i64>("id")));

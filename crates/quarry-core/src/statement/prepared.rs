@@ -2,8 +2,9 @@
 //! SQLAlchemy's `bindparam()`: build the statement with named parameters
 //! ([`param`](crate::expr::param)), [`prepare`](crate::Compile::prepare) it
 //! for a dialect, then [`bind`](Prepared::bind) values and run it. Each run
-//! skips building and compiling: it copies the SQL text and the parameter
-//! list and fills in the values.
+//! skips building and compiling: binding copies the parameter list and puts
+//! each value in its places, and running copies the SQL text and moves the
+//! parameters.
 
 use std::fmt;
 use std::sync::Arc;
@@ -42,6 +43,17 @@ struct Template {
     /// Each named parameter and the number of its placeholder (a name used
     /// twice has two).
     slots: Vec<(Ident, usize)>,
+    /// The distinct names of `slots`, in the order they first appear.
+    names: Vec<Ident>,
+    /// For each slot, the index of its name in `names`.
+    slot_names: Vec<usize>,
+}
+
+impl Template {
+    /// The placeholder numbers of the name at `index` in `names`.
+    fn numbers_of(&self, index: usize) -> impl Iterator<Item = usize> + '_ {
+        self.slots.iter().zip(&self.slot_names).filter(move |(_, n)| **n == index).map(|((_, number), _)| *number)
+    }
 }
 
 impl Prepared {
@@ -53,7 +65,19 @@ impl Prepared {
     ) -> Result<Self, CompileError> {
         let (mut compiled, slots) = compile_prepared(&statement, dialect)?;
         compiled.result_columns = statement.result_columns().map(Arc::from);
-        Ok(Prepared { template: Arc::new(Template { statement: Box::new(statement), dialect, compiled, slots }) })
+        let mut names: Vec<Ident> = Vec::new();
+        let slot_names = slots
+            .iter()
+            .map(|(name, _)| match names.iter().position(|n| n == name) {
+                Some(index) => index,
+                None => {
+                    names.push(name.clone());
+                    names.len() - 1
+                }
+            })
+            .collect();
+        let template = Template { statement: Box::new(statement), dialect, compiled, slots, names, slot_names };
+        Ok(Prepared { template: Arc::new(template) })
     }
 
     /// The SQL text, with a placeholder for every parameter.
@@ -81,7 +105,13 @@ impl Prepared {
     /// The statement with no value bound yet (for statements without
     /// named parameters, or to bind them one by one).
     pub fn bound(&self) -> Bound {
-        Bound { template: Arc::clone(&self.template), values: Vec::new() }
+        let template = &self.template;
+        Bound {
+            template: Arc::clone(template),
+            params: template.compiled.params.clone(),
+            bound: BoundNames::none(template.names.len()),
+            unused: None,
+        }
     }
 }
 
@@ -107,47 +137,111 @@ impl fmt::Debug for Prepared {
 #[must_use]
 pub struct Bound {
     template: Arc<Template>,
-    values: Vec<(Ident, Value)>,
+    /// The template's parameters, with each value bound so far in its
+    /// places: running the statement on its dialect copies nothing else.
+    params: Vec<Value>,
+    /// Which of the template's names have a value.
+    bound: BoundNames,
+    /// The first name bound that the statement does not have.
+    unused: Option<Ident>,
+}
+
+/// A bit for each of a template's names: set once it has a value.
+#[derive(Clone, Debug)]
+enum BoundNames {
+    /// Up to 64 names, the usual case: no allocation.
+    Few(u64),
+    /// More.
+    Many(Vec<bool>),
+}
+
+impl BoundNames {
+    fn none(count: usize) -> Self {
+        if count <= 64 { BoundNames::Few(0) } else { BoundNames::Many(vec![false; count]) }
+    }
+
+    fn set(&mut self, index: usize) {
+        match self {
+            BoundNames::Few(bits) if index < 64 => *bits |= 1 << index,
+            BoundNames::Few(_) => {}
+            BoundNames::Many(flags) => {
+                if let Some(flag) = flags.get_mut(index) {
+                    *flag = true;
+                }
+            }
+        }
+    }
+
+    fn contains(&self, index: usize) -> bool {
+        match self {
+            BoundNames::Few(bits) => index < 64 && bits & (1 << index) != 0,
+            BoundNames::Many(flags) => flags.get(index).copied().unwrap_or(false),
+        }
+    }
 }
 
 impl Bound {
     /// Bind `name` to `value` (replacing an earlier value for `name`).
     pub fn bind(mut self, name: impl Into<Ident>, value: impl Into<Value>) -> Self {
         let (name, value) = (name.into(), value.into());
-        match self.values.iter_mut().find(|(n, _)| *n == name) {
-            Some(slot) => slot.1 = value,
-            None => self.values.push((name, value)),
+        let Bound { template, params, bound, unused } = &mut self;
+        match template.names.iter().position(|n| *n == name) {
+            Some(index) => {
+                bound.set(index);
+                for number in template.numbers_of(index) {
+                    if let Some(param) = params.get_mut(number - 1) {
+                        *param = value.clone();
+                    }
+                }
+            }
+            None => {
+                unused.get_or_insert(name);
+            }
         }
         self
     }
 
-    /// Every value is for a parameter of the statement.
-    fn check_unused(&self) -> Result<(), CompileError> {
-        match self.values.iter().find(|(name, _)| !self.template.slots.iter().any(|(n, _)| n == name)) {
-            Some((name, _)) => Err(CompileError::UnusedBind { name: name.to_string() }),
+    /// Every value is for a parameter of the statement, and every
+    /// parameter has a value (the first missing one, in the order they
+    /// appear, is named).
+    fn check(&self) -> Result<(), CompileError> {
+        if let Some(name) = &self.unused {
+            return Err(CompileError::UnusedBind { name: name.to_string() });
+        }
+        let template = &self.template;
+        match template.slots.iter().zip(&template.slot_names).find(|(_, index)| !self.bound.contains(**index)) {
+            Some(((name, _), _)) => Err(CompileError::MissingBind { name: name.to_string() }),
             None => Ok(()),
         }
     }
 
-    /// The compiled statement, from the template: its SQL copied and the
-    /// values put in their places.
-    fn fill(&self) -> Result<Compiled, CompileError> {
+    /// The values bound, by name, for compiling the statement afresh.
+    fn bindings(&self) -> Vec<(Ident, Value)> {
         let template = &self.template;
-        let mut params = template.compiled.params.clone();
-        for (name, number) in &template.slots {
-            let Some((_, value)) = self.values.iter().find(|(n, _)| n == name) else {
-                return Err(CompileError::MissingBind { name: name.to_string() });
-            };
-            if let Some(param) = params.get_mut(number - 1) {
-                *param = value.clone();
-            }
-        }
-        Ok(Compiled {
-            sql: template.compiled.sql.clone(),
+        (0..template.names.len())
+            .filter(|index| self.bound.contains(*index))
+            .filter_map(|index| {
+                let number = template.numbers_of(index).next()?;
+                Some((template.names.get(index)?.clone(), self.params.get(number - 1)?.clone()))
+            })
+            .collect()
+    }
+
+    /// Whether `dialect` is the one the template was compiled for.
+    fn on_template_dialect(&self, dialect: &dyn Dialect) -> bool {
+        dialect.name() == self.template.dialect.name()
+    }
+
+    /// The compiled statement, from the template: its SQL copied, with
+    /// `params`.
+    fn filled(&self, params: Vec<Value>) -> Compiled {
+        let compiled = &self.template.compiled;
+        Compiled {
+            sql: compiled.sql.clone(),
             params,
-            kind: template.compiled.kind,
-            result_columns: template.compiled.result_columns.clone(),
-        })
+            kind: compiled.kind,
+            result_columns: compiled.result_columns.clone(),
+        }
     }
 }
 
@@ -155,7 +249,7 @@ impl fmt::Debug for Bound {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Bound")
             .field("sql", &self.template.compiled.sql)
-            .field("values", &self.values)
+            .field("values", &self.bindings())
             .finish_non_exhaustive()
     }
 }
@@ -164,18 +258,32 @@ impl Compile for Bound {
     /// Write the statement with the values in place of the named
     /// parameters (any dialect; debug SQL too).
     fn write(&self, w: &mut SqlWriter<'_>) -> Result<StatementKind, CompileError> {
-        self.check_unused()?;
-        w.with_bindings(&self.values, |w| self.template.statement.write(w))
+        if let Some(name) = &self.unused {
+            return Err(CompileError::UnusedBind { name: name.to_string() });
+        }
+        w.with_bindings(&self.bindings(), |w| self.template.statement.write(w))
     }
 
     /// On the prepared dialect, the template filled in; elsewhere a fresh
     /// compile.
     fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled, CompileError> {
-        if dialect.name() == self.template.dialect.name() {
-            self.check_unused()?;
-            self.fill()
+        if self.on_template_dialect(dialect) {
+            self.check()?;
+            Ok(self.filled(self.params.clone()))
         } else {
             compile_with(dialect, false, |w| self.write(w))
         }
+    }
+
+    /// As [`compile`](Self::compile), with the parameters moved rather than
+    /// copied on the prepared dialect: what a run does.
+    fn into_compiled(self, dialect: &dyn Dialect) -> Result<Compiled, CompileError> {
+        if !self.on_template_dialect(dialect) {
+            return self.compile(dialect);
+        }
+        self.check()?;
+        let mut compiled = self.filled(Vec::new());
+        compiled.params = self.params;
+        Ok(compiled)
     }
 }
