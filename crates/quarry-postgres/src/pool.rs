@@ -199,13 +199,15 @@ impl managed::Manager for Manager {
         if let Some(reason) = conn.unusable_reason() {
             return Err(RecycleError::message(reason));
         }
+        // One clock read for both limits.
+        let now = Instant::now();
         if let Some(max) = self.config.max_lifetime
-            && conn.created.elapsed() >= max
+            && now.saturating_duration_since(conn.created) >= max
         {
             return Err(RecycleError::message("the connection reached max_lifetime"));
         }
         if let Some(idle) = self.config.idle_timeout
-            && conn.returned.elapsed() >= idle
+            && now.saturating_duration_since(conn.returned) >= idle
         {
             return Err(RecycleError::message("the connection was idle longer than idle_timeout"));
         }

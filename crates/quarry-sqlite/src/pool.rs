@@ -93,10 +93,12 @@ impl ConnManager {
     /// [`recycle`](managed::Manager::recycle)'s checks, without its timer.
     async fn check(&self, conn: &mut PooledConn, metrics: &Metrics) -> RecycleResult<Error> {
         conn.settle().await.map_err(RecycleError::Backend)?;
-        if self.config.max_lifetime.is_some_and(|max| metrics.age() > max) {
+        // One clock read for both limits.
+        let now = Instant::now();
+        if self.config.max_lifetime.is_some_and(|max| now.saturating_duration_since(metrics.created) > max) {
             return Err(RecycleError::message("connection is older than max_lifetime"));
         }
-        if self.config.idle_timeout.is_some_and(|idle| conn.returned_at.elapsed() > idle) {
+        if self.config.idle_timeout.is_some_and(|idle| now.saturating_duration_since(conn.returned_at) > idle) {
             return Err(RecycleError::message("connection was idle longer than idle_timeout"));
         }
         if conn.maybe_in_transaction {
