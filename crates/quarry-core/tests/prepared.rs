@@ -42,6 +42,13 @@ fn a_prepared_select_sends_what_the_statement_with_its_values_compiles_to() {
             assert_eq!(sent(&bound, dialect).unwrap(), expected, "{}", dialect.name());
             assert_eq!(bound.compile(dialect).unwrap(), expected, "{}", dialect.name());
             assert_eq!(bound.clone().into_compiled(dialect).unwrap(), expected, "{}", dialect.name());
+            // What `execute` runs.
+            assert_eq!(
+                bound.clone().compile_for_run(dialect, 100).unwrap(),
+                quarry_core::CompiledRun::One(expected.clone()),
+                "{}",
+                dialect.name()
+            );
             assert_eq!(
                 bound.to_debug_sql(dialect).unwrap().as_str(),
                 literal.to_debug_sql(dialect).unwrap().as_str(),
@@ -68,6 +75,10 @@ fn a_name_used_twice_gets_its_value_in_both_places() {
     let c = sent(&p.bind("k", 7_i32).bind("id", 3_i64), &Sqlite).unwrap();
     assert_eq!(c.params, [Value::I32(7), Value::I64(3), Value::I32(7)]);
     assert_eq!(c.sql.matches('?').count(), 3);
+    // Bound again, the name's new value goes to both places.
+    let rebound = p.bind("k", 7_i32).bind("id", 3_i64).bind("k", 8_i32);
+    assert_eq!(rebound.clone().into_compiled(&Sqlite).unwrap().params, [Value::I32(8), Value::I64(3), Value::I32(8)]);
+    assert_eq!(sent(&rebound, &Postgres).unwrap().params, [Value::I32(8), Value::I64(3), Value::I32(8)]);
 }
 
 #[test]
@@ -82,6 +93,10 @@ fn missing_unused_and_rebound_values() {
     let unused = p.bind("id", 1_i64).bind("karma", 2_i32).bind("nme", "x");
     assert_eq!(sent(&unused, &Postgres).unwrap_err(), CompileError::UnusedBind { name: "nme".into() });
     assert_eq!(sent(&unused, &Sqlite).unwrap_err(), CompileError::UnusedBind { name: "nme".into() });
+    // A name the statement does not have is reported before a missing one.
+    let both = p.bind("id", 1_i64).bind("nme", "x");
+    assert_eq!(sent(&both, &Postgres).unwrap_err(), CompileError::UnusedBind { name: "nme".into() });
+    assert_eq!(both.compile_for_run(&Postgres, 10).unwrap_err(), CompileError::UnusedBind { name: "nme".into() });
     // A later value for a name replaces the earlier one.
     let c = sent(&p.bind("id", 1_i64).bind("karma", 2_i32).bind("id", 9_i64), &Postgres).unwrap();
     assert_eq!(c.params, [Value::I32(2), Value::I64(9)]);
@@ -145,6 +160,8 @@ fn a_prepared_insert_is_one_statement() {
     assert_eq!(sent(&bound, &Sqlite).unwrap().params, [Value::I64(1), Value::from("ada"), Value::I32(0)]);
     // Over the connection's limit it is refused, not split.
     let err = bound.compile_chunks(&Sqlite, 2).unwrap_err();
+    assert!(err.to_string().contains("limit of 2"), "{err}");
+    let err = bound.clone().compile_for_run(&Sqlite, 2).unwrap_err();
     assert!(err.to_string().contains("limit of 2"), "{err}");
     // It runs on SQLite as prepared.
     let conn = rusqlite::Connection::open_in_memory().unwrap();

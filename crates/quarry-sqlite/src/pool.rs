@@ -69,18 +69,24 @@ impl managed::Manager for ConnManager {
     /// and must not be inside a transaction (rolled back here if it is).
     ///
     /// Bounded by `recycle_timeout` when it has something to wait for (a
-    /// dropped stream, a rollback, `verify_on_checkout`'s query); the
-    /// usual check waits for nothing and sets no timer. A connection that
-    /// fails or outlasts the check is dropped and deadpool tries the next.
+    /// stream's thread-side loop still stopping, a rollback,
+    /// `verify_on_checkout`'s query); the usual check waits for nothing and
+    /// sets no timer. A connection that fails the check is dropped, one
+    /// that outlasts it is interrupted first, and deadpool tries the next.
     async fn recycle(&self, conn: &mut PooledConn, metrics: &Metrics) -> RecycleResult<Error> {
         enter_phase(TimeoutType::Recycle);
-        let waits = conn.draining.is_some() || conn.maybe_in_transaction || self.config.verify_on_checkout;
+        let stream_running = conn.draining.as_ref().is_some_and(|draining| !draining.is_finished());
+        let waits = stream_running || conn.maybe_in_transaction || self.config.verify_on_checkout;
         if !waits {
             return self.check(conn, metrics).await;
         }
         match tokio::time::timeout(self.config.recycle_timeout, self.check(conn, metrics)).await {
             Ok(checked) => checked,
-            Err(_) => Err(RecycleError::message("checking the connection took longer than recycle_timeout")),
+            Err(_) => {
+                // Stop whatever the connection's thread is stuck in.
+                conn.interrupt();
+                Err(RecycleError::message("checking the connection took longer than recycle_timeout"))
+            }
         }
     }
 }
@@ -266,7 +272,9 @@ fn timeout_error(phase: TimeoutType, pool: &ConnPool, what: &str, wait: Duration
 }
 
 /// `wait` is the caller's limit for waiting for a slot; deadpool's own
-/// create and recycle timeouts are `connect_timeout` and `recycle_timeout`.
+/// create timeout is `connect_timeout` (it has no recycle timeout: the
+/// manager bounds its checks itself, so a `Recycle` timeout does not come
+/// from deadpool).
 fn pool_error(e: PoolError<Error>, pool: &ConnPool, what: &str, wait: Duration) -> Error {
     match e {
         PoolError::Backend(e) => e,

@@ -410,6 +410,24 @@ async fn values_sqlite_cannot_hold_are_refused() -> Result {
     );
     let err = conn.execute(by_hand).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Encode, "{err}");
+    assert!(err.message().contains("?1") && err.message().contains("interval"), "{err}");
+    // The position named is the refused value's, after values bound as
+    // their own types (NULL, integer, text) and through the general path.
+    let array = quarry_core::Value::Array(vec![quarry_core::Value::I64(1)].into());
+    let by_hand = Compiled::new(
+        "SELECT ?1, ?2, ?3, ?4, ?5",
+        vec![
+            quarry_core::Value::Null,
+            quarry_core::Value::I64(7),
+            quarry_core::Value::from("t"),
+            quarry_core::Value::Bool(true),
+            array,
+        ],
+        StatementKind::Read,
+    );
+    let err = conn.execute(by_hand).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Encode, "{err}");
+    assert!(err.message().contains("?5") && err.message().contains("no array type"), "{err}");
     // Infinity is a real value and round-trips.
     text("INSERT INTO f VALUES (:x)").bind("x", f64::INFINITY).execute(&mut conn).await?;
     assert_eq!(scalar::<f64>(&mut conn, "SELECT x FROM f").await?, f64::INFINITY);

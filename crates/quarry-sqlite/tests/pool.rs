@@ -254,10 +254,17 @@ async fn verify_on_checkout_keeps_healthy_connections_and_a_stuck_one_is_replace
 
     // A returned reader whose thread is stuck in a dropped stream cannot be
     // checked in time: after recycle_timeout it is replaced, and the new
-    // reader (opened once the lock is free) is handed out instead.
-    for (recycle_timeout, replaced) in [(Duration::from_millis(300), true), (Duration::from_secs(10), false)] {
+    // reader (opened once the lock is free) is handed out instead. The
+    // wait for the stream is what is bounded, with or without
+    // verify_on_checkout.
+    let cases = [
+        (true, Duration::from_millis(300), true),
+        (false, Duration::from_millis(300), true),
+        (true, Duration::from_secs(10), false),
+    ];
+    for (verify, recycle_timeout, replaced) in cases {
         let config = PoolConfig::new()
-            .verify_on_checkout(true)
+            .verify_on_checkout(verify)
             .recycle_timeout(recycle_timeout)
             .acquire_timeout(Duration::from_secs(20));
         let (pool, mut blocker, victim) = memory_pool(config).await?;
@@ -279,7 +286,7 @@ async fn verify_on_checkout_keeps_healthy_connections_and_a_stuck_one_is_replace
         assert!(!acquiring.is_finished(), "acquire() waits while the lock is held");
         tx.commit().await?;
         let (waited, marked, rows) = acquiring.await.expect("task")?;
-        assert_eq!(marked, !replaced, "recycle_timeout {recycle_timeout:?}: replaced: {replaced}");
+        assert_eq!(marked, !replaced, "verify {verify}, recycle_timeout {recycle_timeout:?}: replaced: {replaced}");
         assert_eq!(rows, 4, "the connection handed out works");
         assert!(waited >= Duration::from_millis(800) && waited < Duration::from_secs(5), "{waited:?}");
         drop(blocker);

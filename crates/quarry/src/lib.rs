@@ -79,8 +79,8 @@ pub use retry::RetryPolicy;
 
 pub use quarry_core::schema::MetaData;
 pub use quarry_core::{
-    Column, ColumnValue, Compile, CompileError, Compiled, Connection, ConnectionExt, DebugSql, Dialect, Error,
-    ErrorKind, Execute, Expr, FromRow, FromValue, Ident, Interval, IsolationLevel, MAX_DEPTH, Pool, PoolConfig,
+    Column, ColumnValue, Compile, CompileError, Compiled, CompiledRun, Connection, ConnectionExt, DebugSql, Dialect,
+    Error, ErrorKind, Execute, Expr, FromRow, FromValue, Ident, Interval, IsolationLevel, MAX_DEPTH, Pool, PoolConfig,
     PoolStatus, Postgres, QueueMode, Result, Row, Sqlite, StatementKind, Text, TransactionBehavior, TransactionOptions,
     Value, ValueRef, table,
 };

@@ -565,6 +565,10 @@ pub trait Compile {
     /// Compile into statements that each bind at most `max_params`
     /// parameters. Only multi-row inserts split; anything else over the
     /// limit is an error here rather than a protocol error later.
+    ///
+    /// [`Execute`](crate::Execute) runs
+    /// [`compile_for_run`](Self::compile_for_run), whose default does not
+    /// split: a type of your own that splits here must override that too.
     fn compile_chunks(&self, dialect: &dyn Dialect, max_params: usize) -> Result<Vec<Compiled>, CompileError> {
         let compiled = self.compile(dialect)?;
         check_param_count(&compiled, max_params)?;
@@ -576,6 +580,9 @@ pub trait Compile {
     /// `max_params`, or, for a bulk insert over the limit, split as
     /// [`compile_chunks_owned`](Self::compile_chunks_owned) splits it. One
     /// statement is returned as itself, with no list around it.
+    ///
+    /// The default compiles with `into_compiled` and never splits; a type
+    /// that splits (as an insert does) overrides it.
     ///
     /// ```
     /// use quarry_core::prelude::*;
@@ -607,7 +614,8 @@ pub trait Compile {
     /// its values into the parameter list instead of copying them (other
     /// statements compile as `compile` does). Use it to hand a statement to
     /// a driver of your own; `execute` and the `fetch_*` methods compile
-    /// this way.
+    /// this way (through [`compile_for_run`](Self::compile_for_run)) when
+    /// the statement runs as one.
     ///
     /// ```
     /// use quarry_core::prelude::*;

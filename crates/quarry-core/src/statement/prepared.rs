@@ -188,9 +188,15 @@ impl Bound {
         match template.names.iter().position(|n| *n == name) {
             Some(index) => {
                 bound.set(index);
-                for number in template.numbers_of(index) {
-                    if let Some(param) = params.get_mut(number - 1) {
+                // A copy in each place but the last, which takes the value.
+                let mut numbers = template.numbers_of(index).peekable();
+                while let Some(number) = numbers.next() {
+                    let Some(param) = params.get_mut(number - 1) else { continue };
+                    if numbers.peek().is_some() {
                         *param = value.clone();
+                    } else {
+                        *param = value;
+                        break;
                     }
                 }
             }
