@@ -151,6 +151,32 @@ async fn verify_on_checkout_replaces_a_silent_connection_within_recycle_timeout(
 }
 
 #[tokio::test]
+async fn a_connection_returned_in_a_transaction_to_a_silent_server_is_replaced_within_recycle_timeout() {
+    // The ROLLBACK sent when the handle is returned is confirmed at the next
+    // checkout; a server that never answers costs recycle_timeout, then a
+    // new connection takes the old one's place.
+    let config = PoolConfig::new().max_size(1).recycle_timeout(Duration::from_millis(200));
+    let (db, pool) = pg!("silent_rollback", config);
+    let mut c = pool.acquire().await.unwrap();
+    let pid = c.backend_pid();
+    let tx = c.begin().await.unwrap();
+    // The guard leaves the rollback to the handle, which sends it when it
+    // is returned, without waiting for the answer.
+    drop(tx);
+    let Some(stopped) = common::Stopped::stop(&db, pid) else { return };
+    drop(c);
+    let started = Instant::now();
+    let mut c = pool.acquire().await.unwrap();
+    let elapsed = started.elapsed();
+    assert_ne!(c.backend_pid(), pid);
+    assert!(elapsed >= Duration::from_millis(200) && elapsed < Duration::from_secs(1), "{elapsed:?}");
+    assert_eq!(scalar::<i32>(&mut c, "SELECT 1").await, 1);
+    drop(stopped);
+    drop(c);
+    common::healthy(&pool, &db).await;
+}
+
+#[tokio::test]
 async fn urls_tls_modes_unix_sockets_and_several_hosts() {
     for url in ["postgres://u@127.0.0.1/db?sslmode=require", "host=127.0.0.1 sslmode=verify-full"] {
         let err = PgPool::connect(url, PoolConfig::new()).await.unwrap_err();
