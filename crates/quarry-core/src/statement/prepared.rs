@@ -40,19 +40,35 @@ struct Template {
     dialect: &'static dyn Dialect,
     /// The SQL and parameters, with NULL where the named parameters go.
     compiled: Compiled,
-    /// Each named parameter and the number of its placeholder (a name used
-    /// twice has two).
-    slots: Vec<(Ident, usize)>,
-    /// The distinct names of `slots`, in the order they first appear.
+    /// The distinct parameter names, in the order they first appear.
     names: Vec<Ident>,
-    /// For each slot, the index of its name in `names`.
-    slot_names: Vec<usize>,
+    /// Each placeholder of a named parameter, in order (a name used twice
+    /// has two).
+    slots: Vec<Slot>,
+}
+
+/// A placeholder of a named parameter.
+struct Slot {
+    /// The parameter's index in [`Template::names`].
+    name: usize,
+    /// The placeholder's number (`$n`, `?n`), from 1.
+    number: usize,
 }
 
 impl Template {
     /// The placeholder numbers of the name at `index` in `names`.
     fn numbers_of(&self, index: usize) -> impl Iterator<Item = usize> + '_ {
-        self.slots.iter().zip(&self.slot_names).filter(move |(_, n)| **n == index).map(|((_, number), _)| *number)
+        self.slots.iter().filter(move |slot| slot.name == index).map(|slot| slot.number)
+    }
+
+    /// The compiled statement: the SQL copied, with `params`.
+    fn filled(&self, params: Vec<Value>) -> Compiled {
+        Compiled {
+            sql: self.compiled.sql.clone(),
+            params,
+            kind: self.compiled.kind,
+            result_columns: self.compiled.result_columns.clone(),
+        }
     }
 }
 
@@ -66,17 +82,20 @@ impl Prepared {
         let (mut compiled, slots) = compile_prepared(&statement, dialect)?;
         compiled.result_columns = statement.result_columns().map(Arc::from);
         let mut names: Vec<Ident> = Vec::new();
-        let slot_names = slots
-            .iter()
-            .map(|(name, _)| match names.iter().position(|n| n == name) {
-                Some(index) => index,
-                None => {
-                    names.push(name.clone());
-                    names.len() - 1
-                }
+        let slots = slots
+            .into_iter()
+            .map(|(name, number)| {
+                let name = match names.iter().position(|n| *n == name) {
+                    Some(index) => index,
+                    None => {
+                        names.push(name);
+                        names.len() - 1
+                    }
+                };
+                Slot { name, number }
             })
             .collect();
-        let template = Template { statement: Box::new(statement), dialect, compiled, slots, names, slot_names };
+        let template = Template { statement: Box::new(statement), dialect, compiled, names, slots };
         Ok(Prepared { template: Arc::new(template) })
     }
 
@@ -93,7 +112,8 @@ impl Prepared {
     /// The named parameters, in the order they appear (a name used twice
     /// appears twice).
     pub fn param_names(&self) -> impl Iterator<Item = &str> {
-        self.template.slots.iter().map(|(name, _)| name.as_str())
+        let names = &self.template.names;
+        self.template.slots.iter().filter_map(|slot| names.get(slot.name).map(Ident::as_str))
     }
 
     /// The statement with `name` bound to `value`; bind the others with
@@ -207,16 +227,25 @@ impl Bound {
         self
     }
 
+    /// Every value is for a parameter of the statement.
+    fn check_unused(&self) -> Result<(), CompileError> {
+        match &self.unused {
+            Some(name) => Err(CompileError::UnusedBind { name: name.to_string() }),
+            None => Ok(()),
+        }
+    }
+
     /// Every value is for a parameter of the statement, and every
     /// parameter has a value (the first missing one, in the order they
     /// appear, is named).
     fn check(&self) -> Result<(), CompileError> {
-        if let Some(name) = &self.unused {
-            return Err(CompileError::UnusedBind { name: name.to_string() });
-        }
+        self.check_unused()?;
         let template = &self.template;
-        match template.slots.iter().zip(&template.slot_names).find(|(_, index)| !self.bound.contains(**index)) {
-            Some(((name, _), _)) => Err(CompileError::MissingBind { name: name.to_string() }),
+        match template.slots.iter().find(|slot| !self.bound.contains(slot.name)) {
+            Some(slot) => {
+                let name = template.names.get(slot.name).map_or("", Ident::as_str);
+                Err(CompileError::MissingBind { name: name.to_owned() })
+            }
             None => Ok(()),
         }
     }
@@ -237,18 +266,6 @@ impl Bound {
     fn on_template_dialect(&self, dialect: &dyn Dialect) -> bool {
         dialect.name() == self.template.dialect.name()
     }
-
-    /// The compiled statement, from the template: its SQL copied, with
-    /// `params`.
-    fn filled(&self, params: Vec<Value>) -> Compiled {
-        let compiled = &self.template.compiled;
-        Compiled {
-            sql: compiled.sql.clone(),
-            params,
-            kind: compiled.kind,
-            result_columns: compiled.result_columns.clone(),
-        }
-    }
 }
 
 impl fmt::Debug for Bound {
@@ -264,9 +281,7 @@ impl Compile for Bound {
     /// Write the statement with the values in place of the named
     /// parameters (any dialect; debug SQL too).
     fn write(&self, w: &mut SqlWriter<'_>) -> Result<StatementKind, CompileError> {
-        if let Some(name) = &self.unused {
-            return Err(CompileError::UnusedBind { name: name.to_string() });
-        }
+        self.check_unused()?;
         w.with_bindings(&self.bindings(), |w| self.template.statement.write(w))
     }
 
@@ -275,7 +290,7 @@ impl Compile for Bound {
     fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled, CompileError> {
         if self.on_template_dialect(dialect) {
             self.check()?;
-            Ok(self.filled(self.params.clone()))
+            Ok(self.template.filled(self.params.clone()))
         } else {
             compile_with(dialect, false, |w| self.write(w))
         }
@@ -288,8 +303,7 @@ impl Compile for Bound {
             return self.compile(dialect);
         }
         self.check()?;
-        let mut compiled = self.filled(Vec::new());
-        compiled.params = self.params;
-        Ok(compiled)
+        let Bound { template, params, .. } = self;
+        Ok(template.filled(params))
     }
 }
