@@ -5,9 +5,10 @@
 mod common;
 
 use common::*;
-use quarry_core::CompileError;
 use quarry_core::prelude::*;
 use quarry_core::schema::{ColumnDef, ColumnType, TableDef};
+use quarry_core::statement::IntoQuery;
+use quarry_core::{CompileError, Ident};
 
 quarry_core::table! {
     /// A declared table whose names need quoting.
@@ -16,6 +17,62 @@ quarry_core::table! {
         select_: String as "select",
         quoted: String as "a\"b\"\"c",
     }
+}
+
+quarry_core::table! {
+    /// A declared table in a schema, with names at the 63-byte limit and over it.
+    pub struct InSchema("t", schema = "s") {
+        id: i64 [primary_key],
+        at_limit: i64 as "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        over_limit: i64 as "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+    }
+}
+
+/// A declared table's columns are quoted once, when it is declared; what
+/// they compile to is the same as quoting each part.
+#[test]
+fn static_columns_compile_as_their_parts_quoted() {
+    let t = InSchema::table();
+    check_same_params(
+        &select((t.id, t.at_limit)).from(t).filter(t.id.eq(1_i64)),
+        &format!(r#"SELECT "s"."t"."id", "s"."t"."{a}" FROM "s"."t" WHERE "s"."t"."id" = $1"#, a = "a".repeat(63)),
+        &format!(r#"SELECT "s"."t"."id", "s"."t"."{a}" FROM "s"."t" WHERE "s"."t"."id" = ?1"#, a = "a".repeat(63)),
+        &[Value::I64(1)],
+    );
+    // Over PostgreSQL's limit: refused there, kept whole on SQLite.
+    let q = select(t.over_limit).from(t);
+    let reason = invalid_on(&q, &Postgres);
+    assert!(reason.contains("64 bytes"), "{reason}");
+    assert_eq!(lite(&q).sql, format!(r#"SELECT "s"."t"."{a}" FROM "s"."t""#, a = "a".repeat(64)));
+    // Under an alias, the columns are qualified by it.
+    let a = InSchema::alias("x");
+    assert_eq!(pg(&select(a.id).from(a)).sql, r#"SELECT "x"."id" FROM "s"."t" AS "x""#);
+    // The select list's names are the columns' names.
+    let q = select((t.id, t.at_limit)).from(t).into_query();
+    let names = match &q.body {
+        quarry_core::ast::SetExpr::Select(s) => s.output_names().unwrap(),
+        other => panic!("not a select: {other:?}"),
+    };
+    assert_eq!(names, [Ident::new_static("id"), Ident::new_static(InSchema::table().at_limit.name())]);
+}
+
+/// Quoted text given for a column is used only if it is exactly its parts
+/// quoted, and only for parts that need no escaping.
+#[test]
+fn prequoted_text_is_checked_against_the_parts() {
+    let compiled = |c: Column<i64>| pg(&select(c).from(table_named("t"))).sql;
+    let plain = Column::<i64>::new(None, "t", "c");
+    assert_eq!(compiled(plain.prequoted(r#""t"."c""#)), r#"SELECT "t"."c" FROM "t""#);
+    for wrong in [r#""t"."d""#, r#""t"."c"#, r#""t"."c"x"#, r#""t"."c"."c""#, r#""u"."c""#, "", r#"t.c"#] {
+        assert_eq!(compiled(plain.prequoted(wrong)), r#"SELECT "t"."c" FROM "t""#, "{wrong}");
+    }
+    let schema = Column::<i64>::new(Some("s"), "t", "c");
+    assert_eq!(compiled(schema.prequoted(r#""s"."t"."c""#)), r#"SELECT "s"."t"."c" FROM "t""#);
+    assert_eq!(compiled(schema.prequoted(r#""t"."c""#)), r#"SELECT "s"."t"."c" FROM "t""#);
+    // A part with a quote in it is escaped, whatever text was given.
+    let odd = Column::<i64>::new(None, "t", "c\"");
+    assert_eq!(compiled(odd.prequoted(r#""t"."c"""#)), r#"SELECT "t"."c""" FROM "t""#);
+    assert_eq!(compiled(odd.prequoted(r#""t"."c"""""#)), r#"SELECT "t"."c""" FROM "t""#);
 }
 
 #[test]

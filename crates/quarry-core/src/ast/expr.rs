@@ -38,6 +38,73 @@ pub struct ColumnRef {
     pub name: Ident,
 }
 
+/// `"table"."column"` for a column of a table declared with
+/// [`table!`](crate::table): names that live as long as the program, and
+/// the reference already quoted under the standard double quote, so that
+/// compiling it is one copy rather than quoting each part. Made by
+/// [`Column`](crate::Column); [`to_column_ref`](Self::to_column_ref) gives
+/// the general form.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct StaticColumnRef {
+    schema: Option<&'static str>,
+    table: &'static str,
+    name: &'static str,
+    /// `"schema"."table"."name"`, or empty when some part needs escaping
+    /// (it is then quoted part by part, through the dialect).
+    quoted: &'static str,
+    /// The longest part's length in bytes, saturated (a dialect may
+    /// refuse a long name).
+    longest: u16,
+    /// Whether schema, table and name are plain (see [`Ident::is_plain`]).
+    plain: [bool; 3],
+}
+
+impl StaticColumnRef {
+    /// A reference to column `name` of `table` (in `schema`). `plain` says
+    /// whether each part is plain, and `quoted` is the reference quoted
+    /// (checked by the caller, [`Column`](crate::Column)), or empty.
+    pub(crate) const fn new(
+        schema: Option<&'static str>,
+        table: &'static str,
+        name: &'static str,
+        quoted: &'static str,
+        plain: [bool; 3],
+    ) -> Self {
+        let schema_len = match schema {
+            Some(s) => s.len(),
+            None => 0,
+        };
+        let mut longest = if table.len() > name.len() { table.len() } else { name.len() };
+        if schema_len > longest {
+            longest = schema_len;
+        }
+        let longest = if longest > u16::MAX as usize { u16::MAX } else { longest as u16 };
+        StaticColumnRef { schema, table, name, quoted, longest, plain }
+    }
+
+    /// The column's name.
+    pub fn name(&self) -> Ident {
+        Ident::new_static_known(self.name, self.plain[2])
+    }
+
+    /// The reference quoted with `"`, if every part is plain and at most
+    /// `max_part_bytes` long.
+    pub(crate) fn quoted(&self, max_part_bytes: usize) -> Option<&'static str> {
+        (!self.quoted.is_empty() && usize::from(self.longest) <= max_part_bytes).then_some(self.quoted)
+    }
+
+    /// The same reference as a general [`ColumnRef`].
+    pub fn to_column_ref(&self) -> ColumnRef {
+        ColumnRef {
+            table: Some(TableName {
+                schema: self.schema.map(|s| Ident::new_static_known(s, self.plain[0])),
+                name: Ident::new_static_known(self.table, self.plain[1]),
+            }),
+            name: self.name(),
+        }
+    }
+}
+
 /// A scalar SQL expression.
 ///
 /// The first line of each variant's documentation is the SQL it stands for.
@@ -49,6 +116,9 @@ pub struct ColumnRef {
 pub enum Expr {
     /// `"table"."column"`
     Column(ColumnRef),
+    /// `"table"."column"`, for a column of a declared table (quoted once,
+    /// when the table was declared).
+    StaticColumn(StaticColumnRef),
     /// `*` or `"table".*`
     Wildcard(Option<TableName>),
     /// `$n` / `?n`: a bound parameter.

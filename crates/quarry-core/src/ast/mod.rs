@@ -19,7 +19,7 @@ pub use dml::{
 };
 pub use expr::{
     BinaryOp, ColumnRef, DateField, Expr, FrameBound, FrameUnits, Func, FunctionCall, IntervalUnit, LogicalOp,
-    NullsOrder, OrderByExpr, SortDirection, TableName, TemporalKind, UnaryOp, WindowFrame, WindowSpec,
+    NullsOrder, OrderByExpr, SortDirection, StaticColumnRef, TableName, TemporalKind, UnaryOp, WindowFrame, WindowSpec,
 };
 pub use query::{
     Cte, Distinct, Join, JoinKind, LockClause, LockStrength, LockWait, Query, Select, SelectItem, SetExpr, SetOperator,

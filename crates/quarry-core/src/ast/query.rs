@@ -108,6 +108,7 @@ impl Select {
             .map(|item| match (&item.alias, &item.expr) {
                 (Some(alias), _) => Some(alias.clone()),
                 (None, Expr::Column(c)) => Some(c.name.clone()),
+                (None, Expr::StaticColumn(c)) => Some(c.name()),
                 (None, _) => None,
             })
             .collect()

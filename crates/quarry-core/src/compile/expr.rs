@@ -2,7 +2,7 @@
 
 use crate::ast::{
     BinaryOp, ColumnRef, DateField, Expr, FrameBound, FrameUnits, Func, FunctionCall, LogicalOp, NullsOrder,
-    OrderByExpr, Query, SortDirection, TableName, UnaryOp, WindowSpec,
+    OrderByExpr, Query, SortDirection, StaticColumnRef, TableName, UnaryOp, WindowSpec,
 };
 use crate::dialect::Feature;
 use crate::value::Value;
@@ -27,6 +27,7 @@ impl SqlWriter<'_> {
     pub(super) fn expr_inner(&mut self, expr: &Expr) -> Result<(), CompileError> {
         match expr {
             Expr::Column(c) => self.column_ref(c),
+            Expr::StaticColumn(c) => self.static_column_ref(c),
             Expr::Wildcard(t) => self.wildcard(t.as_ref()),
             Expr::Value(v) => self.push_value(v),
             Expr::TypedValue { value, ty } => self.dialect.write_typed_value(self, value, ty),
@@ -250,6 +251,18 @@ impl SqlWriter<'_> {
             self.push_sql(".");
         }
         self.push_ident(&c.name)
+    }
+
+    /// A declared table's column: its reference quoted when the table was
+    /// declared, copied in one piece under the standard double quote.
+    fn static_column_ref(&mut self, c: &StaticColumnRef) -> Result<(), CompileError> {
+        match c.quoted(self.max_identifier_bytes) {
+            Some(quoted) if self.quote == '"' => {
+                self.sql.push_str(quoted);
+                Ok(())
+            }
+            _ => self.column_ref(&c.to_column_ref()),
+        }
     }
 
     fn logical(&mut self, op: LogicalOp, terms: &[Expr]) -> Result<(), CompileError> {
@@ -555,6 +568,7 @@ fn binding(expr: &Expr) -> Binding {
         | Expr::Like { .. } => Binding::Predicate,
         Expr::Binary { .. } | Expr::Unary { op: UnaryOp::Neg, .. } => Binding::Arithmetic,
         Expr::Column(_)
+        | Expr::StaticColumn(_)
         | Expr::Wildcard(_)
         | Expr::Value(_)
         | Expr::TypedValue { .. }

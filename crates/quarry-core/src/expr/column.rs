@@ -20,7 +20,35 @@ pub struct Column<T> {
     /// Whether schema, table and name are plain identifiers (see
     /// [`Ident::is_plain`]), computed once, at compile time for `table!` tables.
     plain: [bool; 3],
+    /// The reference quoted (`"table"."name"`), or empty: see
+    /// [`prequoted`](Self::prequoted).
+    quoted: &'static str,
     _type: PhantomData<fn() -> T>,
+}
+
+/// Whether `text` starts with `piece` at byte `at`; the byte after it, or
+/// `None`.
+const fn expect(text: &[u8], at: usize, piece: &[u8]) -> Option<usize> {
+    if text.len() < at + piece.len() {
+        return None;
+    }
+    let mut i = 0;
+    while i < piece.len() {
+        if text[at + i] != piece[i] {
+            return None;
+        }
+        i += 1;
+    }
+    Some(at + piece.len())
+}
+
+/// Whether `text` is `"part"` followed by `after`, from byte `at`; the
+/// byte after it, or `None`.
+const fn expect_quoted(text: &[u8], at: usize, part: &str, after: &[u8]) -> Option<usize> {
+    let Some(at) = expect(text, at, b"\"") else { return None };
+    let Some(at) = expect(text, at, part.as_bytes()) else { return None };
+    let Some(at) = expect(text, at, b"\"") else { return None };
+    expect(text, at, after)
 }
 
 impl<T> Column<T> {
@@ -35,8 +63,37 @@ impl<T> Column<T> {
             table,
             name,
             plain: [schema_plain, crate::ident::is_plain(table), crate::ident::is_plain(name)],
+            quoted: "",
             _type: PhantomData,
         }
+    }
+
+    /// The column with its reference given already quoted, as
+    /// `"schema"."table"."name"` or `"table"."name"`, so that compiling it
+    /// is one copy. [`table!`](crate::table) calls this with text built by
+    /// `concat!`. The text is kept only if every part is plain (needs no
+    /// escaping) and it is exactly the parts quoted, checked here (at
+    /// compile time for a `table!` table); otherwise the column is quoted
+    /// part by part when compiled, as one made by [`new`](Self::new) is.
+    #[doc(hidden)]
+    pub const fn prequoted(mut self, quoted: &'static str) -> Self {
+        if !(self.plain[0] && self.plain[1] && self.plain[2]) {
+            return self;
+        }
+        let text = quoted.as_bytes();
+        let at = match self.schema {
+            Some(schema) => match expect_quoted(text, 0, schema, b".") {
+                Some(at) => at,
+                None => return self,
+            },
+            None => 0,
+        };
+        let Some(at) = expect_quoted(text, at, self.table, b".") else { return self };
+        let Some(at) = expect_quoted(text, at, self.name, b"") else { return self };
+        if at == text.len() {
+            self.quoted = quoted;
+        }
+        self
     }
 
     /// The column's name.
@@ -65,7 +122,13 @@ impl<T> Column<T> {
 
     /// The column as an expression.
     pub fn expr(self) -> Expr<T> {
-        Expr::from_node(ast::Expr::Column(self.column_ref()))
+        Expr::from_node(ast::Expr::StaticColumn(ast::StaticColumnRef::new(
+            self.schema,
+            self.table,
+            self.name,
+            self.quoted,
+            self.plain,
+        )))
     }
 }
 

@@ -81,13 +81,8 @@ macro_rules! table {
             /// The table, its columns qualified by its name.
             pub const fn table() -> Self {
                 // Built at compile time, once: using the table costs a copy.
-                const TABLE: $table = {
-                    let schema: ::core::option::Option<&'static str> = $crate::__table_schema!($($schema)?);
-                    $table {
-                        $( $col: $crate::Column::new(schema, $name, $crate::__column_name!($col $(, $sql)?)), )*
-                        __quarry_alias: ::core::option::Option::None,
-                    }
-                };
+                const TABLE: $table =
+                    $crate::__static_table!($table, $name, [$($schema)?], $( $col $(as $sql)? ),*);
                 TABLE
             }
 
@@ -152,13 +147,35 @@ macro_rules! __column_name {
     };
 }
 
+/// The value of a `table!` table under its own name: each column with its
+/// reference quoted at compile time (see `Column::prequoted`). The schema
+/// comes in brackets so that each arm sees it outside the columns'
+/// repetition.
 #[doc(hidden)]
 #[macro_export]
-macro_rules! __table_schema {
-    () => {
-        ::core::option::Option::None
+macro_rules! __static_table {
+    ($table:ident, $name:literal, [], $( $col:ident $(as $sql:literal)? ),*) => {
+        $table {
+            $(
+                $col: $crate::Column::new(::core::option::Option::None, $name, $crate::__column_name!($col $(, $sql)?))
+                    .prequoted(concat!("\"", $name, "\".\"", $crate::__column_name!($col $(, $sql)?), "\"")),
+            )*
+            __quarry_alias: ::core::option::Option::None,
+        }
     };
-    ($schema:literal) => {
-        ::core::option::Option::Some($schema)
+    ($table:ident, $name:literal, [$schema:literal], $( $col:ident $(as $sql:literal)? ),*) => {
+        $table {
+            $(
+                $col: $crate::Column::new(
+                    ::core::option::Option::Some($schema),
+                    $name,
+                    $crate::__column_name!($col $(, $sql)?),
+                )
+                .prequoted(concat!(
+                    "\"", $schema, "\".\"", $name, "\".\"", $crate::__column_name!($col $(, $sql)?), "\""
+                )),
+            )*
+            __quarry_alias: ::core::option::Option::None,
+        }
     };
 }
