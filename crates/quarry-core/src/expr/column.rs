@@ -122,13 +122,12 @@ impl<T> Column<T> {
 
     /// The column as an expression.
     pub fn expr(self) -> Expr<T> {
-        Expr::from_node(ast::Expr::StaticColumn(ast::StaticColumnRef::new(
-            self.schema,
-            self.table,
-            self.name,
-            self.quoted,
-            self.plain,
-        )))
+        Expr::from_node(self.node())
+    }
+
+    /// The column as a plain expression node.
+    pub(crate) const fn node(self) -> ast::Expr {
+        ast::Expr::StaticColumn(ast::StaticColumnRef::new(self.schema, self.table, self.name, self.quoted, self.plain))
     }
 }
 

@@ -72,9 +72,11 @@ impl<T: SqlType> IntoSelectItems for Expr<T> {
     }
 }
 
+/// A column is never a bare value: it goes in as it is.
 impl<T: SqlType> IntoSelectItems for Column<T> {
     fn push_items(self, out: &mut Vec<SelectItem>, depth: &mut u32) {
-        self.expr().push_items(out, depth);
+        *depth = (*depth).max(1);
+        out.push(SelectItem::new(self.node()));
     }
 }
 
