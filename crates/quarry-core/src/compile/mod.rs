@@ -337,7 +337,9 @@ impl<'d> SqlWriter<'d> {
         if self.inline_values {
             return self.dialect.write_literal(value, &mut self.sql);
         }
-        allocate_first(&mut self.params, 4);
+        // Eight costs malloc no more than four, and spares a statement of
+        // five to eight values growing the list.
+        allocate_first(&mut self.params, 8);
         self.params.push(value.clone());
         self.dialect.write_placeholder(self.params_written(), &mut self.sql);
         Ok(())
