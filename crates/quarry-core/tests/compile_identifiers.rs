@@ -8,7 +8,7 @@ use common::*;
 use quarry_core::prelude::*;
 use quarry_core::schema::{ColumnDef, ColumnType, TableDef};
 use quarry_core::statement::IntoQuery;
-use quarry_core::{CompileError, Ident};
+use quarry_core::{CompileError, Dialect, Ident, ast};
 
 quarry_core::table! {
     /// A declared table whose names need quoting.
@@ -56,6 +56,76 @@ fn static_columns_compile_as_their_parts_quoted() {
     assert_eq!(names, [Ident::new_static("id"), Ident::new_static(InSchema::table().at_limit.name())]);
 }
 
+/// The quoted text a column's expression kept, if any.
+fn quoted_text<T>(c: Column<T>) -> Option<&'static str> {
+    match c.expr().into_node() {
+        ast::Expr::StaticColumn(r) => r.quoted_text(),
+        other => panic!("not a static column: {other:?}"),
+    }
+}
+
+/// A dialect like PostgreSQL that quotes identifiers with backticks.
+#[derive(Debug)]
+struct Backticks;
+
+impl Dialect for Backticks {
+    fn name(&self) -> &'static str {
+        "Backticks"
+    }
+    fn supports(&self, feature: quarry_core::dialect::Feature) -> bool {
+        Postgres.supports(feature)
+    }
+    fn max_identifier_bytes(&self) -> Option<usize> {
+        Some(63)
+    }
+    fn identifier_quote(&self) -> char {
+        '`'
+    }
+    fn write_placeholder(&self, index: usize, out: &mut String) {
+        Postgres.write_placeholder(index, out)
+    }
+    fn write_literal(&self, value: &Value, out: &mut String) -> Result<(), CompileError> {
+        Postgres.write_literal(value, out)
+    }
+    fn write_column_type(&self, ty: &ColumnType, out: &mut String) -> Result<(), CompileError> {
+        Postgres.write_column_type(ty, out)
+    }
+    fn write_autoincrement_column(&self, ty: &ColumnType, big: bool, out: &mut String) -> Result<bool, CompileError> {
+        Postgres.write_autoincrement_column(ty, big, out)
+    }
+}
+
+/// Under another quote character, a declared table's columns are quoted
+/// part by part with it; the kept `"` text is not used.
+#[test]
+fn static_columns_under_another_quote_are_quoted_with_it() {
+    let t = InSchema::table();
+    let q = select(t.id).from(table_named("x")).filter(t.id.eq(1_i64));
+    assert_eq!(q.compile(&Backticks).unwrap().sql, "SELECT `s`.`t`.`id` FROM `x` WHERE `s`.`t`.`id` = $1");
+}
+
+/// The length limit applies to every part of a declared column, not only
+/// its name.
+#[test]
+fn static_columns_with_a_long_schema_or_table_are_refused_on_postgres() {
+    quarry_core::table! {
+        pub struct LongTable("tttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttt") { id: i64 }
+    }
+    quarry_core::table! {
+        pub struct LongSchema("t", schema = "ssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssss") { id: i64 }
+    }
+    let (t64, s64) = ("t".repeat(64), "s".repeat(64));
+    let cases = [
+        (select(LongTable::table().id).from(table_named("x")), format!(r#"SELECT "{t64}"."id" FROM "x""#)),
+        (select(LongSchema::table().id).from(table_named("x")), format!(r#"SELECT "{s64}"."t"."id" FROM "x""#)),
+    ];
+    for (q, on_sqlite) in cases {
+        let reason = invalid_on(&q, &Postgres);
+        assert!(reason.contains("64 bytes"), "{reason}");
+        assert_eq!(lite(&q).sql, on_sqlite);
+    }
+}
+
 /// Quoted text given for a column is used only if it is exactly its parts
 /// quoted, and only for parts that need no escaping.
 #[test]
@@ -63,12 +133,38 @@ fn prequoted_text_is_checked_against_the_parts() {
     let compiled = |c: Column<i64>| pg(&select(c).from(table_named("t"))).sql;
     let plain = Column::<i64>::new(None, "t", "c");
     assert_eq!(compiled(plain.prequoted(r#""t"."c""#)), r#"SELECT "t"."c" FROM "t""#);
-    for wrong in [r#""t"."d""#, r#""t"."c"#, r#""t"."c"x"#, r#""t"."c"."c""#, r#""u"."c""#, "", r#"t.c"#] {
+    assert_eq!(quoted_text(plain.prequoted(r#""t"."c""#)), Some(r#""t"."c""#));
+    assert_eq!(quoted_text(plain), None);
+    for wrong in [
+        r#""t"."d""#,
+        r#""t"."c"#,
+        r#""t"."c"x"#,
+        r#""t"."c"."c""#,
+        r#""u"."c""#,
+        "",
+        r#"t.c"#,
+        r#""t"."cc""#,
+        r#""s"."t"."c""#,
+        "`t`.`c`",
+        r#""t". "c""#,
+    ] {
+        assert_eq!(quoted_text(plain.prequoted(wrong)), None, "{wrong}");
         assert_eq!(compiled(plain.prequoted(wrong)), r#"SELECT "t"."c" FROM "t""#, "{wrong}");
     }
     let schema = Column::<i64>::new(Some("s"), "t", "c");
+    assert_eq!(quoted_text(schema.prequoted(r#""s"."t"."c""#)), Some(r#""s"."t"."c""#));
     assert_eq!(compiled(schema.prequoted(r#""s"."t"."c""#)), r#"SELECT "s"."t"."c" FROM "t""#);
+    assert_eq!(quoted_text(schema.prequoted(r#""t"."c""#)), None);
     assert_eq!(compiled(schema.prequoted(r#""t"."c""#)), r#"SELECT "s"."t"."c" FROM "t""#);
+    // A declared table's columns keep their text.
+    assert_eq!(quoted_text(InSchema::table().id), Some(r#""s"."t"."id""#));
+    assert_eq!(quoted_text(InSchema::alias("x").id), None);
+    assert_eq!(quoted_text(Odd::table().quoted), None);
+    // Equal by their names, whether the text was kept or not.
+    let unquoted = Column::<i64>::new(Some("s"), "t", "id");
+    assert_eq!(InSchema::table().id.expr().into_node(), unquoted.expr().into_node());
+    assert_ne!(InSchema::table().id.expr().into_node(), InSchema::table().at_limit.expr().into_node());
+    assert_eq!(format!("{:?}", InSchema::table().id.expr()), format!("{:?}", unquoted.expr()));
     // A part with a quote in it is escaped, whatever text was given.
     let odd = Column::<i64>::new(None, "t", "c\"");
     assert_eq!(compiled(odd.prequoted(r#""t"."c"""#)), r#"SELECT "t"."c""" FROM "t""#);

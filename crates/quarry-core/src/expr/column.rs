@@ -20,8 +20,8 @@ pub struct Column<T> {
     /// Whether schema, table and name are plain identifiers (see
     /// [`Ident::is_plain`]), computed once, at compile time for `table!` tables.
     plain: [bool; 3],
-    /// The reference quoted (`"table"."name"`), or empty: see
-    /// [`prequoted`](Self::prequoted).
+    /// The reference quoted (`"table"."name"` or `"schema"."table"."name"`),
+    /// or empty: see [`prequoted`](Self::prequoted).
     quoted: &'static str,
     _type: PhantomData<fn() -> T>,
 }
@@ -75,6 +75,9 @@ impl<T> Column<T> {
     /// escaping) and it is exactly the parts quoted, checked here (at
     /// compile time for a `table!` table); otherwise the column is quoted
     /// part by part when compiled, as one made by [`new`](Self::new) is.
+    /// Because it checks the text rather than trusting it, no text can
+    /// make a column compile to anything but its parts quoted. Plumbing
+    /// for `table!`, not a stable API.
     #[doc(hidden)]
     pub const fn prequoted(mut self, quoted: &'static str) -> Self {
         if !(self.plain[0] && self.plain[1] && self.plain[2]) {
