@@ -66,6 +66,18 @@ const STATIC_IDENTS: [(&str, &str); 6] = [
     twin!("nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"),
 ];
 
+/// Quoted texts offered to declared tables' columns (`Column::prequoted`):
+/// right for some choices of [`STATIC_IDENTS`], wrong for the others, so
+/// that the one-copy path and the part-by-part path must agree.
+const PREQUOTED: [&str; 6] = [
+    r#""users"."users""#,
+    r#""users"."select""#,
+    r#""select"."users"."users""#,
+    r#""users"."users"x"#,
+    r#""a"b"."users""#,
+    "",
+];
+
 /// Custom column types: the accepted alphabet and hostile ones.
 const CUSTOM_TYPES: [&str; 6] = ["NUMERIC(10, 2)", "TEXT; DROP TABLE t", "INT -- x", "a\"b", "", "CITEXT"];
 
@@ -139,8 +151,7 @@ impl<'a> Input<'a> {
     /// An identifier, renamed by the suffix.
     pub fn ident(&mut self) -> Ident {
         if self.choose(6) == 0 {
-            let (name, twin) = STATIC_IDENTS[self.choose(STATIC_IDENTS.len())];
-            return Ident::new_static(if self.suffix.is_empty() { name } else { twin });
+            return Ident::new_static(self.static_name());
         }
         let mut s = self.string();
         s.push_str(self.suffix);
@@ -220,8 +231,9 @@ impl<'a> Input<'a> {
     pub fn expr(&mut self, depth: u32) -> ast::Expr {
         use ast::Expr as E;
         if depth == 0 || self.done() {
-            return match self.choose(3) {
+            return match self.choose(4) {
                 0 => E::Value(self.value(1)),
+                1 => self.static_column(),
                 _ => E::Column(self.column_ref()),
             };
         }
@@ -296,6 +308,21 @@ impl<'a> Input<'a> {
             22 => E::Tuple(self.list(4, d)),
             _ => E::Column(self.column_ref()),
         }
+    }
+
+    /// A static identifier, renamed by the suffix.
+    fn static_name(&mut self) -> &'static str {
+        let (name, twin) = STATIC_IDENTS[self.choose(STATIC_IDENTS.len())];
+        if self.suffix.is_empty() { name } else { twin }
+    }
+
+    /// A column of a declared table, offered a quoted text that may or may
+    /// not be its own.
+    fn static_column(&mut self) -> ast::Expr {
+        let schema = if self.choose(4) == 0 { Some(self.static_name()) } else { None };
+        let (table, name) = (self.static_name(), self.static_name());
+        let quoted = PREQUOTED[self.choose(PREQUOTED.len())];
+        quarry_core::Column::<i64>::new(schema, table, name).prequoted(quoted).expr().into_node()
     }
 
     fn column_ref(&mut self) -> ColumnRef {
