@@ -64,9 +64,6 @@ pub struct StaticColumnRef {
     /// `"schema"."table"."name"`, or empty when some part needs escaping
     /// (it is then quoted part by part, through the dialect).
     quoted: &'static str,
-    /// The longest part's length in bytes, saturated (a dialect may
-    /// refuse a long name).
-    longest: u32,
     /// Whether schema, table and name are plain (see [`Ident::is_plain`]).
     plain: [bool; 3],
 }
@@ -82,16 +79,7 @@ impl StaticColumnRef {
         quoted: &'static str,
         plain: [bool; 3],
     ) -> Self {
-        let schema_len = match schema {
-            Some(s) => s.len(),
-            None => 0,
-        };
-        let mut longest = if table.len() > name.len() { table.len() } else { name.len() };
-        if schema_len > longest {
-            longest = schema_len;
-        }
-        let longest = if longest > u32::MAX as usize { u32::MAX } else { longest as u32 };
-        StaticColumnRef { schema, table, name, quoted, longest, plain }
+        StaticColumnRef { schema, table, name, quoted, plain }
     }
 
     /// The column's name.
@@ -107,10 +95,11 @@ impl StaticColumnRef {
     }
 
     /// The reference quoted with `"`, if it was kept and every part is at
-    /// most `max_part_bytes` long (a saturated length never passes).
+    /// most `max_part_bytes` long (a dialect may refuse a long name).
     pub(crate) fn quoted(&self, max_part_bytes: usize) -> Option<&'static str> {
-        let fits = self.longest != u32::MAX && usize::try_from(self.longest).is_ok_and(|l| l <= max_part_bytes);
-        (!self.quoted.is_empty() && fits).then_some(self.quoted)
+        let fits = |part: &str| part.len() <= max_part_bytes;
+        let all_fit = self.schema.is_none_or(fits) && fits(self.table) && fits(self.name);
+        (!self.quoted.is_empty() && all_fit).then_some(self.quoted)
     }
 
     fn parts(&self) -> (Option<&'static str>, &'static str, &'static str) {
