@@ -326,7 +326,7 @@ impl PgConnection {
         async move {
             let state = self.state().await?;
             let StartedCopy { op, sink, types, names } = state.start_copy(&probe_sql, &copy_sql).await?;
-            match write_rows(sink, &types, rows).await {
+            match state.io().drive(write_rows(sink, &types, rows)).await {
                 Ok(n) => {
                     state.end_ok(op);
                     Ok(n)

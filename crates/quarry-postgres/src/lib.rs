@@ -93,6 +93,7 @@ mod connection;
 mod copy;
 mod decode;
 mod error;
+mod io;
 mod numeric;
 mod pool;
 mod state;

@@ -27,6 +27,7 @@ use tokio_postgres::NoTls;
 
 use crate::connection::PgConnection;
 use crate::error;
+use crate::io::Io;
 use crate::state::ConnState;
 
 /// What `acquire()` was doing, for the timeout message.
@@ -140,16 +141,13 @@ impl fmt::Debug for Manager {
 impl Manager {
     async fn connect(&self) -> Result<ConnState, Error> {
         let (client, connection) = self.pg.connect(NoTls).await.map_err(error::from_connect)?;
-        // The connection future does the I/O; when it ends (server gone,
-        // client dropped) the client is closed and the pool discards it.
-        let io = tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!(error = %e, "a PostgreSQL connection ended with an error");
-            }
-        });
-        let backend_pid = backend_pid(&client).await?;
+        // The connection future does the I/O, polled by each operation (see
+        // `crate::io`); when it ends (server gone) the client is closed and
+        // the pool discards it.
+        let io = Arc::new(Io::new(connection));
+        let backend_pid = io.drive(backend_pid(&client)).await?;
         let cache = self.config.statement_cache_capacity;
-        Ok(ConnState::new(client, io.abort_handle(), backend_pid, cache, self.shared.clone()))
+        Ok(ConnState::new(client, io, backend_pid, cache, self.shared.clone()))
     }
 }
 
@@ -196,6 +194,7 @@ impl managed::Manager for Manager {
 
     async fn recycle(&self, conn: &mut Box<ConnState>, _: &Metrics) -> RecycleResult<Error> {
         enter(Phase::Verifying);
+        conn.poll_idle();
         if let Some(reason) = conn.unusable_reason() {
             return Err(RecycleError::message(reason));
         }

@@ -17,6 +17,8 @@
 //!   are released while the connection is idle) and the pool confirms it
 //!   with a round trip before handing the connection out again.
 //! - Connection-loss errors mark the connection broken; it is discarded.
+//! - Every client call runs inside [`Io::drive`], which polls the
+//!   connection's socket in the calling task (see [`crate::io`]).
 
 use std::borrow::Cow;
 use std::pin::pin;
@@ -29,13 +31,13 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use postgres_types::{ToSql, Type};
 use quarry_core::{Compiled, Error, ErrorKind, TransactionBehavior, TransactionOptions};
-use tokio::task::AbortHandle;
 use tokio_postgres::{CancelToken, Client, CopyInSink, NoTls, RowStream, Statement};
 use tracing::Instrument;
 
 use crate::bind::{binds, typed_binds};
 use crate::connection::statement_span;
 use crate::error::{self, Fate};
+use crate::io::Io;
 use crate::pool::Shared;
 use crate::statement_cache::StatementCache;
 
@@ -48,8 +50,8 @@ const ABANDONED: &str = "connection was abandoned during an operation (its futur
 /// Gives up on a connection whose operation was abandoned, once.
 pub(crate) struct Canceller {
     token: CancelToken,
-    /// The task driving the connection's socket.
-    io: AbortHandle,
+    /// The connection's socket.
+    io: Arc<Io>,
     sent: AtomicBool,
 }
 
@@ -76,7 +78,7 @@ impl Canceller {
     /// Close the connection's socket now (the server ends the session and
     /// rolls back whatever it had open).
     pub(crate) fn close(&self) {
-        self.io.abort();
+        self.io.close();
     }
 }
 
@@ -125,7 +127,11 @@ fn column_types_and_names(columns: &[tokio_postgres::Column]) -> (Vec<Type>, Vec
 
 /// A pooled connection's client and state.
 pub(crate) struct ConnState {
+    /// Declared before `io`, so that it is dropped first: with the client
+    /// gone, the connection can say goodbye when `io` is dropped.
     pub(crate) client: Client,
+    /// The connection's socket, polled by every operation.
+    io: Arc<Io>,
     cache: StatementCache,
     named: bool,
     tx: TxState,
@@ -145,15 +151,17 @@ pub(crate) struct ConnState {
 impl ConnState {
     pub(crate) fn new(
         client: Client,
-        io: AbortHandle,
+        io: Arc<Io>,
         backend_pid: i32,
         cache_capacity: usize,
         shared: Arc<Shared>,
     ) -> Self {
         let now = Instant::now();
-        let canceller = Arc::new(Canceller { token: client.cancel_token(), io, sent: AtomicBool::new(false) });
+        let canceller =
+            Arc::new(Canceller { token: client.cancel_token(), io: io.clone(), sent: AtomicBool::new(false) });
         ConnState {
             client,
+            io,
             cache: StatementCache::new(cache_capacity),
             named: cache_capacity > 0,
             tx: TxState::default(),
@@ -167,6 +175,19 @@ impl ConnState {
             backend_pid,
             shared,
         }
+    }
+
+    /// The connection's socket, for operations that poll it themselves
+    /// (a row stream, a COPY's rows).
+    pub(crate) fn io(&self) -> &Io {
+        &self.io
+    }
+
+    /// Read what the server sent while the connection was idle, without
+    /// waiting: a connection the server closed meanwhile is then known to
+    /// be closed.
+    pub(crate) fn poll_idle(&self) {
+        self.io.poll_now();
     }
 
     pub(crate) fn backend_pid(&self) -> i32 {
@@ -197,6 +218,7 @@ impl ConnState {
     /// open as the user sees it (a dropped guard's pending rollback to depth
     /// 0 counts as none). Records the loss like any use would.
     pub(crate) fn replaceable(&mut self) -> bool {
+        self.poll_idle();
         self.check_usable().is_err() && self.depth() == 0
     }
 
@@ -256,7 +278,7 @@ impl ConnState {
     /// Run `sql` with the simple query protocol (transaction control).
     async fn simple(&mut self, sql: &str) -> Result<(), Error> {
         let op = self.begin_op();
-        let result = self.client.batch_execute(sql).instrument(statement_span(sql)).await;
+        let result = self.io.drive(self.client.batch_execute(sql)).instrument(statement_span(sql)).await;
         self.end_op(op);
         result.map_err(|e| self.fail(e))
     }
@@ -300,7 +322,7 @@ impl ConnState {
             return Ok(Some(statement));
         }
         let op = self.begin_op();
-        let result = self.client.prepare(sql).await;
+        let result = self.io.drive(self.client.prepare(sql)).await;
         self.end_op(op);
         let statement = result.map_err(|e| self.fail(e))?;
         self.cache.insert(sql, statement.clone());
@@ -310,7 +332,7 @@ impl ConnState {
     /// Prepare `sql` without caching it (named even when the cache is off).
     pub(crate) async fn prepare_uncached(&mut self, sql: &str) -> Result<Statement, Error> {
         let op = self.begin_op();
-        let result = self.client.prepare(sql).await;
+        let result = self.io.drive(self.client.prepare(sql)).await;
         self.end_op(op);
         result.map_err(|e| self.fail(e))
     }
@@ -361,8 +383,8 @@ impl ConnState {
             }
             let op = self.begin_op();
             let result = match &statement {
-                Some(s) => self.client.query_raw(s, binds(&q.params)).await,
-                None => self.client.query_typed_raw(&q.sql, typed_binds(&q.params)).await,
+                Some(s) => self.io.drive(self.client.query_raw(s, binds(&q.params))).await,
+                None => self.io.drive(self.client.query_typed_raw(&q.sql, typed_binds(&q.params))).await,
             };
             match result {
                 Ok(rows) => return Ok((op, rows)),
@@ -413,7 +435,8 @@ impl ConnState {
                 Ok::<(), tokio_postgres::Error>(())
             };
             // Both requests are queued before either answer is awaited.
-            let (probed, started) = futures_util::future::join(run_probe, client.copy_in::<_, Bytes>(&copy)).await;
+            let (probed, started) =
+                self.io.drive(futures_util::future::join(run_probe, client.copy_in::<_, Bytes>(&copy))).await;
             match (probed, started) {
                 (Ok(()), Ok(sink)) => {
                     let (types, names) = column_types_and_names(probe.columns());
@@ -462,7 +485,7 @@ impl ConnState {
             None => self.prepare_uncached(copy_sql).await?,
         };
         let op = self.begin_op();
-        match self.client.copy_in::<_, Bytes>(&statement).await {
+        match self.io.drive(self.client.copy_in::<_, Bytes>(&statement)).await {
             Ok(sink) => Ok(StartedCopy { op, sink, types, names }),
             Err(e) => {
                 self.end_op(op);
@@ -495,7 +518,7 @@ impl ConnState {
         let mut rows = pin!(rows);
         let mut first_error = None;
         loop {
-            match rows.next().await {
+            match self.io.drive(rows.next()).await {
                 Some(Ok(row)) => {
                     if first_error.is_none()
                         && let Err(e) = each(&row)
@@ -543,7 +566,7 @@ impl ConnState {
     pub(crate) async fn ping(&mut self) -> Result<(), Error> {
         self.check_usable()?;
         let op = self.begin_op();
-        let result = self.client.check_connection().await;
+        let result = self.io.drive(self.client.check_connection()).await;
         self.end_op(op);
         result.map_err(|e| self.fail(e))?;
         self.rollback_sent = false;
@@ -668,11 +691,23 @@ impl ConnState {
             let mut cx = Context::from_waker(Waker::noop());
             !matches!(rollback.as_mut().poll(&mut cx), Poll::Ready(Err(_)))
         };
+        // Nobody else polls the connection: write the ROLLBACK now, so that
+        // the server releases the transaction's locks while it is idle.
+        self.io.poll_now();
         if sent {
             self.tx = TxState::default();
             self.rollback_sent = true;
         } else {
             self.discard("the connection was lost");
+        }
+    }
+}
+
+impl Drop for ConnState {
+    fn drop(&mut self) {
+        // Idle and sound: close with `Terminate`, as a client should.
+        if self.broken.is_none() && !self.in_flight {
+            self.io.terminate_on_drop();
         }
     }
 }

@@ -74,28 +74,30 @@ impl<T: FromRow> Stream for Rows<'_, T> {
                         return Poll::Ready(Some(Err(e)));
                     }
                 },
-                State::Running { conn, op, rows } => match rows.as_mut().poll_next(cx) {
-                    Poll::Pending => return Poll::Pending,
-                    // A decode error is one item; the stream goes on.
-                    Poll::Ready(Some(Ok(row))) => {
-                        return Poll::Ready(Some(T::from_row(&PgRow::of_statement(&row, &this.checks))));
-                    }
-                    Poll::Ready(Some(Err(e))) => {
-                        let err = match op.take() {
-                            Some(op) => conn.end_err(op, e),
-                            None => crate::error::from_pg(e).0,
-                        };
-                        this.state = State::Done;
-                        return Poll::Ready(Some(Err(err)));
-                    }
-                    Poll::Ready(None) => {
-                        if let Some(op) = op.take() {
-                            conn.end_ok(op);
+                State::Running { conn, op, rows } => {
+                    match conn.io().poll_driven(cx, |cx| rows.as_mut().poll_next(cx)) {
+                        Poll::Pending => return Poll::Pending,
+                        // A decode error is one item; the stream goes on.
+                        Poll::Ready(Some(Ok(row))) => {
+                            return Poll::Ready(Some(T::from_row(&PgRow::of_statement(&row, &this.checks))));
                         }
-                        this.state = State::Done;
-                        return Poll::Ready(None);
+                        Poll::Ready(Some(Err(e))) => {
+                            let err = match op.take() {
+                                Some(op) => conn.end_err(op, e),
+                                None => crate::error::from_pg(e).0,
+                            };
+                            this.state = State::Done;
+                            return Poll::Ready(Some(Err(err)));
+                        }
+                        Poll::Ready(None) => {
+                            if let Some(op) = op.take() {
+                                conn.end_ok(op);
+                            }
+                            this.state = State::Done;
+                            return Poll::Ready(None);
+                        }
                     }
-                },
+                }
                 State::Done => return Poll::Ready(None),
             }
         }

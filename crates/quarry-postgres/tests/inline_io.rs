@@ -1,0 +1,130 @@
+//! The connection's socket is polled by the task that waits for the
+//! server, not by a task of its own: what must still happen when nobody
+//! is waiting.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{bound, exec, scalar, sql};
+use futures_util::StreamExt;
+use quarry_core::prelude::*;
+use quarry_core::{Connection, PoolConfig};
+use quarry_postgres::PgConnection;
+
+/// Whether the server still has a session with process id `pid`.
+async fn session_exists(adm: &mut PgConnection, pid: i32) -> bool {
+    let q = bound("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", vec![Value::I32(pid)]);
+    common::try_scalar::<i64>(adm, q).await.unwrap() == 1
+}
+
+/// Polls until the session `pid` is gone, for at most `limit`.
+async fn session_ends_within(adm: &mut PgConnection, pid: i32, limit: Duration) -> bool {
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        if !session_exists(adm, pid).await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    false
+}
+
+#[tokio::test]
+async fn an_abandoned_statement_ends_the_session_while_its_handle_is_still_held() {
+    let (db, pool) = pg!("abandoned_held", PoolConfig::new().max_size(1));
+    let admin = common::admin(&db).await;
+    let mut adm = admin.acquire().await.unwrap();
+    exec(&mut adm, "CREATE TABLE t (id int4)").await;
+    let mut c = pool.acquire().await.unwrap();
+    let pid = c.backend_pid();
+    let mut tx = c.begin().await.unwrap();
+    tx.execute(bound("INSERT INTO t VALUES ($1)", vec![Value::I32(1)])).await.unwrap();
+    exec(&mut tx, "LOCK TABLE t IN ACCESS EXCLUSIVE MODE").await;
+    let abandoned = tokio::time::timeout(Duration::from_millis(100), tx.execute(sql("SELECT pg_sleep(10)"))).await;
+    assert!(abandoned.is_err());
+    // Nobody polls the connection now, and the guard and the handle are
+    // still held: the socket was closed when the statement was dropped, so
+    // the server has ended the session and released the lock.
+    assert!(session_ends_within(&mut adm, pid, Duration::from_secs(2)).await, "the session outlived its statement");
+    exec(&mut adm, "SET lock_timeout = '1s'").await;
+    assert_eq!(scalar::<i64>(&mut adm, "SELECT count(*) FROM t").await, 0);
+    assert_eq!(tx.execute(sql("SELECT 1")).await.unwrap_err().kind(), ErrorKind::ConnectionLost);
+    drop(tx);
+    assert_eq!(scalar::<i32>(&mut c, "SELECT 1").await, 1);
+    assert_ne!(c.backend_pid(), pid);
+    drop(c);
+    common::healthy(&pool, &db).await;
+}
+
+#[tokio::test]
+async fn a_closed_pool_ends_its_idle_sessions_at_once() {
+    let (db, pool) = pg!("closed_pool_sessions", PoolConfig::new().max_size(2));
+    let admin = common::admin(&db).await;
+    let mut adm = admin.acquire().await.unwrap();
+    let (mut a, mut b) = (pool.acquire().await.unwrap(), pool.acquire().await.unwrap());
+    assert_eq!(scalar::<i32>(&mut a, "SELECT 1").await + scalar::<i32>(&mut b, "SELECT 2").await, 3);
+    let pids = [a.backend_pid(), b.backend_pid()];
+    drop((a, b));
+    pool.close();
+    for pid in pids {
+        assert!(session_ends_within(&mut adm, pid, Duration::from_secs(2)).await, "session {pid} outlived the pool");
+    }
+}
+
+#[tokio::test]
+async fn a_stream_read_slowly_is_driven_by_its_reader() {
+    let (db, pool) = pg!("slow_stream", PoolConfig::new().max_size(1));
+    let mut c = pool.acquire().await.unwrap();
+    let pid = c.backend_pid();
+    let mut stream =
+        c.fetch_stream::<(i64, String)>(sql("SELECT g, repeat('x', 200) FROM generate_series(1, 50000) g"));
+    let mut sum = 0_i64;
+    let mut n = 0_i64;
+    while let Some(row) = stream.next().await {
+        let (g, text) = row.unwrap();
+        assert_eq!(text.len(), 200);
+        sum += g;
+        n += 1;
+        // Other tasks run between rows; the socket is read only when
+        // the stream asks for more.
+        if n % 5_000 == 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+    drop(stream);
+    assert_eq!((n, sum), (50_000, 50_000 * 50_001 / 2));
+    assert_eq!(scalar::<i32>(&mut c, "SELECT 1").await, 1);
+    assert_eq!(c.backend_pid(), pid, "a stream read to its end keeps its connection");
+    drop(c);
+    common::healthy(&pool, &db).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_move_between_tasks_and_threads() {
+    let (db, pool) = pg!("moving_connections", PoolConfig::new().max_size(3));
+    let mut tasks = Vec::new();
+    for task in 0..12_i64 {
+        let pool = pool.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut total = 0_i64;
+            for i in 0..50_i64 {
+                let mut c = pool.acquire().await.unwrap();
+                let q = bound("SELECT $1::int8 * 2", vec![Value::I64(task * 1000 + i)]);
+                total += common::try_scalar::<i64>(&mut c, q).await.unwrap();
+                if i % 7 == 0 {
+                    tokio::task::yield_now().await;
+                }
+            }
+            total
+        }));
+    }
+    let mut all = 0_i64;
+    for t in tasks {
+        all += t.await.unwrap();
+    }
+    let expected: i64 = (0..12_i64).map(|t| (0..50_i64).map(|i| 2 * (t * 1000 + i)).sum::<i64>()).sum();
+    assert_eq!(all, expected);
+    common::healthy(&pool, &db).await;
+}
