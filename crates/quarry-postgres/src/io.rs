@@ -18,12 +18,20 @@
 //! The connection sits behind a mutex, never contended: the one task that
 //! uses the connection polls it, and an operation dropped mid-way closes
 //! it from its drop ([`Io::close`]), which no poll can overlap.
+//!
+//! The connection is always polled with the same waker, a [`Signal`]: it
+//! notes that something happened (an answer arrived, a request was
+//! queued, the socket closed) and wakes the task driving an operation, if
+//! one is. A connection whose signal has not fired since its last poll has
+//! nothing to do (a future that returns `Pending` has registered its
+//! waker with whatever it waits for), so polling it is skipped: checking
+//! an idle connection costs one atomic swap.
 
 use std::future::{Future, poll_fn};
 use std::pin::{Pin, pin};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::task::{Context, Poll, Waker};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Wake, Waker};
 
 use tokio_postgres::Socket;
 use tokio_postgres::tls::NoTlsStream;
@@ -31,11 +39,55 @@ use tokio_postgres::tls::NoTlsStream;
 /// tokio-postgres's half of a connection that does the I/O.
 pub(crate) type PgIo = tokio_postgres::Connection<Socket, NoTlsStream>;
 
+/// The waker the connection is polled with.
+struct Signal {
+    /// Something happened since the connection was last polled.
+    fired: AtomicBool,
+    /// An operation is waiting: wake `task` too.
+    armed: AtomicBool,
+    /// The task driving the last operation.
+    task: Mutex<Option<Waker>>,
+}
+
+impl Signal {
+    fn task(&self) -> MutexGuard<'_, Option<Waker>> {
+        self.task.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Wake `waker` on the next event.
+    fn arm(&self, waker: &Waker) {
+        let mut task = self.task();
+        if !task.as_ref().is_some_and(|t| t.will_wake(waker)) {
+            *task = Some(waker.clone());
+        }
+        drop(task);
+        self.armed.store(true, Ordering::Release);
+    }
+}
+
+impl Wake for Signal {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.fired.store(true, Ordering::Release);
+        if self.armed.load(Ordering::Acquire)
+            && let Some(task) = self.task().as_ref()
+        {
+            task.wake_by_ref();
+        }
+    }
+}
+
 /// A connection's socket: polled by whoever waits for the server.
 pub(crate) struct Io {
     /// `None` once the connection has ended or was closed; the client's
     /// requests then fail as on a closed connection.
     conn: Mutex<Option<PgIo>>,
+    signal: Arc<Signal>,
+    /// `signal` as a waker, made once.
+    waker: Waker,
     /// Say goodbye (`Terminate`) when dropped: set only while the
     /// connection is idle, so there is nothing left to read but a notice.
     terminate_on_drop: AtomicBool,
@@ -43,7 +95,14 @@ pub(crate) struct Io {
 
 impl Io {
     pub(crate) fn new(conn: PgIo) -> Self {
-        Io { conn: Mutex::new(Some(conn)), terminate_on_drop: AtomicBool::new(false) }
+        let signal =
+            Arc::new(Signal { fired: AtomicBool::new(true), armed: AtomicBool::new(false), task: Mutex::new(None) });
+        Io {
+            conn: Mutex::new(Some(conn)),
+            waker: Waker::from(signal.clone()),
+            signal,
+            terminate_on_drop: AtomicBool::new(false),
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, Option<PgIo>> {
@@ -56,14 +115,17 @@ impl Io {
         })
     }
 
-    /// Poll the connection once: write what the client queued, read what
-    /// the server sent and hand it to whoever waits for it. A connection
-    /// that ends (the server closed it, or it failed) is dropped, which
-    /// marks its client closed.
-    fn poll(&self, cx: &mut Context<'_>) {
+    /// Poll the connection once, if its signal fired since the last poll:
+    /// write what the client queued, read what the server sent and hand it
+    /// to whoever waits for it. A connection that ends (the server closed
+    /// it, or it failed) is dropped, which marks its client closed.
+    fn poll(&self) {
+        if !self.signal.fired.swap(false, Ordering::AcqRel) {
+            return;
+        }
         let mut guard = self.lock();
         let Some(conn) = guard.as_mut() else { return };
-        if let Poll::Ready(result) = Pin::new(conn).poll(cx) {
+        if let Poll::Ready(result) = Pin::new(conn).poll(&mut Context::from_waker(&self.waker)) {
             if let Err(e) = result {
                 tracing::debug!(error = %e, "a PostgreSQL connection ended with an error");
             }
@@ -71,41 +133,52 @@ impl Io {
         }
     }
 
-    /// Poll the connection once without waiting: sends what is queued
-    /// (a `ROLLBACK` on return), and notices a connection the server
-    /// closed while it was idle.
+    /// Poll the connection once without waiting, if anything happened
+    /// since its last poll: sends what is queued (a `ROLLBACK` on return),
+    /// and notices a connection the server closed while it was idle.
     pub(crate) fn poll_now(&self) {
-        self.poll(&mut Context::from_waker(Waker::noop()));
+        self.signal.armed.store(false, Ordering::Release);
+        self.poll();
     }
 
     /// Run `operation` (a client call, or reading its rows) while polling
     /// the connection in this task.
     pub(crate) async fn drive<F: Future>(&self, operation: F) -> F::Output {
         let mut operation = pin!(operation);
-        poll_fn(|cx| {
-            if let Poll::Ready(out) = operation.as_mut().poll(cx) {
-                return Poll::Ready(out);
-            }
-            // The first poll queued the request; this one sends it, or
-            // reads the answer the socket woke us for.
-            self.poll(cx);
-            operation.as_mut().poll(cx)
-        })
-        .await
+        poll_fn(|cx| self.poll_driven(cx, |quiet| operation.as_mut().poll(quiet))).await
     }
 
-    /// [`drive`](Self::drive) for a poll function: poll `f`, and the
-    /// connection if `f` waits.
+    /// [`drive`](Self::drive) as a poll function: poll `operation`, and
+    /// if it waits, the connection, then `operation` again.
+    ///
+    /// `operation` is polled with a waker that does nothing. Whatever it
+    /// waits for (an answer, room in a channel) comes from the connection,
+    /// which only this task polls, and always right before the second poll
+    /// of `operation`; the connection's signal wakes this task when the
+    /// socket or a channel has something for it. Polled with the task's
+    /// waker, each request it queues and each answer the connection hands
+    /// over would also wake the task that is already running, which the
+    /// runtime then polls once more for nothing (in a pool, after it has
+    /// moved on to waiting for the next connection).
     pub(crate) fn poll_driven<T>(
         &self,
         cx: &mut Context<'_>,
-        mut f: impl FnMut(&mut Context<'_>) -> Poll<T>,
+        mut operation: impl FnMut(&mut Context<'_>) -> Poll<T>,
     ) -> Poll<T> {
-        if let Poll::Ready(out) = f(cx) {
+        // Not armed while `operation` queues its request: that fires the
+        // signal without waking this task.
+        self.signal.armed.store(false, Ordering::Release);
+        let mut quiet = Context::from_waker(Waker::noop());
+        if let Poll::Ready(out) = operation(&mut quiet) {
             return Poll::Ready(out);
         }
-        self.poll(cx);
-        f(cx)
+        // Armed before the connection is polled, so that no event after
+        // the poll is missed.
+        self.signal.arm(cx.waker());
+        // The first poll queued a request; this one sends it, or reads
+        // the answer the socket woke the task for.
+        self.poll();
+        operation(&mut quiet)
     }
 
     /// Close the socket now, without a goodbye: the server ends the

@@ -71,6 +71,13 @@
 //!   (Columns of extension types still make tokio-postgres prepare one
 //!   statement to look the type up, once per connection; `copy_in` prepares
 //!   and closes its `COPY` statement.)
+//! - **No background task per connection.** The connection's socket is
+//!   read and written by the task that awaits the server (sqlx works the
+//!   same way), which saves a wake-up and a hop between threads per round
+//!   trip. Between calls nothing reads it: a notice the server sends to an
+//!   idle connection is logged when the connection is next used, and a
+//!   session the server ended is noticed at the next checkout or call (and,
+//!   outside a transaction, replaced as above).
 //! - `acquire()` never waits longer than `acquire_timeout`; connection
 //!   failures that may pass are retried until then and reported in the
 //!   `PoolTimeout` error; bad credentials fail at once. TLS is not
