@@ -33,6 +33,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
 
+use futures_util::task::AtomicWaker;
 use tokio_postgres::Socket;
 use tokio_postgres::tls::NoTlsStream;
 
@@ -45,22 +46,16 @@ struct Signal {
     fired: AtomicBool,
     /// An operation is waiting: wake `task` too.
     armed: AtomicBool,
-    /// The task driving the last operation.
-    task: Mutex<Option<Waker>>,
+    /// The task driving the last operation (lock-free: the socket's
+    /// events wake it from the runtime's I/O thread while that task
+    /// re-arms).
+    task: AtomicWaker,
 }
 
 impl Signal {
-    fn task(&self) -> MutexGuard<'_, Option<Waker>> {
-        self.task.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
     /// Wake `waker` on the next event.
     fn arm(&self, waker: &Waker) {
-        let mut task = self.task();
-        if !task.as_ref().is_some_and(|t| t.will_wake(waker)) {
-            *task = Some(waker.clone());
-        }
-        drop(task);
+        self.task.register(waker);
         self.armed.store(true, Ordering::Release);
     }
 }
@@ -72,10 +67,8 @@ impl Wake for Signal {
 
     fn wake_by_ref(self: &Arc<Self>) {
         self.fired.store(true, Ordering::Release);
-        if self.armed.load(Ordering::Acquire)
-            && let Some(task) = self.task().as_ref()
-        {
-            task.wake_by_ref();
+        if self.armed.load(Ordering::Acquire) {
+            self.task.wake();
         }
     }
 }
@@ -96,7 +89,7 @@ pub(crate) struct Io {
 impl Io {
     pub(crate) fn new(conn: PgIo) -> Self {
         let signal =
-            Arc::new(Signal { fired: AtomicBool::new(true), armed: AtomicBool::new(false), task: Mutex::new(None) });
+            Arc::new(Signal { fired: AtomicBool::new(true), armed: AtomicBool::new(false), task: AtomicWaker::new() });
         Io {
             conn: Mutex::new(Some(conn)),
             waker: Waker::from(signal.clone()),
