@@ -56,7 +56,7 @@ impl Signal {
     /// Wake `waker` on the next event.
     fn arm(&self, waker: &Waker) {
         self.task.register(waker);
-        self.armed.store(true, Ordering::Release);
+        self.armed.store(true, Ordering::SeqCst);
     }
 }
 
@@ -66,8 +66,14 @@ impl Wake for Signal {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        self.fired.store(true, Ordering::Release);
-        if self.armed.load(Ordering::Acquire) {
+        // Sequentially consistent, with the two accesses in `arm` and
+        // `Io::poll`: either this load sees the task armed, or the driving
+        // task's swap of `fired` (after arming) sees this store. With
+        // release and acquire only, each side's load could pass its own
+        // store (a store buffer), both would miss, and the task would wait
+        // for ever (it happened once in a benchmark run).
+        self.fired.store(true, Ordering::SeqCst);
+        if self.armed.load(Ordering::SeqCst) {
             self.task.wake();
         }
     }
@@ -113,7 +119,7 @@ impl Io {
     /// to whoever waits for it. A connection that ends (the server closed
     /// it, or it failed) is dropped, which marks its client closed.
     fn poll(&self) {
-        if !self.signal.fired.swap(false, Ordering::AcqRel) {
+        if !self.signal.fired.swap(false, Ordering::SeqCst) {
             return;
         }
         let mut guard = self.lock();

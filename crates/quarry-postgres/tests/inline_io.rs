@@ -128,3 +128,31 @@ async fn connections_move_between_tasks_and_threads() {
     assert_eq!(all, expected);
     common::healthy(&pool, &db).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn short_statements_racing_the_io_thread_never_wait_for_ever() {
+    // Each answer is announced by the runtime's I/O thread while the task
+    // that drives the connection re-arms it: a lost wake-up there leaves a
+    // task waiting for ever, which the timeout turns into a failure.
+    let (db, pool) = pg!("racing_wakeups", PoolConfig::new().max_size(4));
+    let mut tasks = Vec::new();
+    for task in 0..4_i64 {
+        let pool = pool.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut c = pool.acquire().await.unwrap();
+            let mut total = 0_i64;
+            for i in 0..1_500_i64 {
+                let q = bound("SELECT $1::int8 + 1", vec![Value::I64(task + i)]);
+                total += common::try_scalar::<i64>(&mut c, q).await.unwrap();
+            }
+            total
+        }));
+    }
+    let all = tokio::time::timeout(Duration::from_secs(60), futures_util::future::join_all(tasks))
+        .await
+        .expect("a statement waited for an answer that had arrived");
+    let sum: i64 = all.into_iter().map(|t| t.unwrap()).sum();
+    let expected: i64 = (0..4_i64).map(|t| (0..1_500_i64).map(|i| t + i + 1).sum::<i64>()).sum();
+    assert_eq!(sum, expected);
+    common::healthy(&pool, &db).await;
+}
