@@ -333,7 +333,7 @@ impl PgConnection {
                 }
                 Err(Failure::Server(e)) => Err(state.end_err(op, e)),
                 Err(Failure::Row { row, error }) => {
-                    state.copy_aborted(op);
+                    state.copy_aborted(op).await;
                     let message = match error {
                         RowError::Width(w) => {
                             format!("copy: row {} has {w} values for {} columns", row + 1, types.len())

@@ -137,7 +137,14 @@ impl Io {
     /// and notices a connection the server closed while it was idle.
     pub(crate) fn poll_now(&self) {
         self.signal.armed.store(false, Ordering::Release);
-        self.poll();
+        // Outside tokio's cooperative budget: the calling task (often in a
+        // drop) may have used its budget up, and the socket would then
+        // refuse this one poll and leave a queued `ROLLBACK` unsent.
+        let once = tokio::task::unconstrained(poll_fn(|_| {
+            self.poll();
+            Poll::Ready(())
+        }));
+        let _ = pin!(once).poll(&mut Context::from_waker(Waker::noop()));
     }
 
     /// Run `operation` (a client call, or reading its rows) while polling
@@ -155,10 +162,13 @@ impl Io {
     /// which only this task polls, and always right before the second poll
     /// of `operation`; the connection's signal wakes this task when the
     /// socket or a channel has something for it. Polled with the task's
-    /// waker, each request it queues and each answer the connection hands
-    /// over would also wake the task that is already running, which the
-    /// runtime then polls once more for nothing (in a pool, after it has
-    /// moved on to waiting for the next connection).
+    /// waker, the request it queues when it starts and each answer the
+    /// connection hands over would also wake the task that is already
+    /// running, which the runtime then polls once more for nothing (in a
+    /// pool, after it has moved on to waiting for the next connection).
+    /// What the operation does in its second poll (a follow-up request, room
+    /// made in a full channel) does wake it, through the armed signal: the
+    /// connection has work to do then.
     pub(crate) fn poll_driven<T>(
         &self,
         cx: &mut Context<'_>,
@@ -177,7 +187,13 @@ impl Io {
         // The first poll queued a request; this one sends it, or reads
         // the answer the socket woke the task for.
         self.poll();
-        operation(&mut quiet)
+        let polled = operation(&mut quiet);
+        if polled.is_ready() {
+            // Done: later events (a notice, the session's end while the
+            // connection is idle) must not wake this task.
+            self.signal.armed.store(false, Ordering::Release);
+        }
+        polled
     }
 
     /// Close the socket now, without a goodbye: the server ends the

@@ -77,7 +77,9 @@
 //!   trip. Between calls nothing reads it: a notice the server sends to an
 //!   idle connection is logged when the connection is next used, and a
 //!   session the server ended is noticed at the next checkout or call (and,
-//!   outside a transaction, replaced as above).
+//!   outside a transaction, replaced as above), or by the pool's reaper
+//!   when `max_lifetime` or `idle_timeout` is set. The socket's work counts
+//!   against the calling task's tokio budget, like any I/O it awaits.
 //! - `acquire()` never waits longer than `acquire_timeout`; connection
 //!   failures that may pass are retried until then and reported in the
 //!   `PoolTimeout` error; bad credentials fail at once. TLS is not

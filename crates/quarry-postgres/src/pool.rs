@@ -165,9 +165,12 @@ async fn backend_pid(client: &tokio_postgres::Client) -> Result<i32, Error> {
 }
 
 impl Manager {
-    /// Whether an idle connection may stay in the pool: no I/O, as this
-    /// runs under the pool's lock.
+    /// Whether an idle connection may stay in the pool. This runs under the
+    /// pool's lock, so it never waits: a connection whose socket saw
+    /// something since its last use (the server ending the session) is
+    /// polled once, without waiting, so that a closed one is let go.
     fn keep_idle(&self, conn: &ConnState) -> bool {
+        conn.poll_idle();
         conn.unusable_reason().is_none()
             && self.config.max_lifetime.is_none_or(|max| conn.created.elapsed() < max)
             && self.config.idle_timeout.is_none_or(|idle| conn.returned.elapsed() < idle)

@@ -443,9 +443,14 @@ impl ConnState {
                     return Ok(StartedCopy { op, sink, types, names });
                 }
                 (Err(e), Ok(sink)) => {
-                    // The COPY started: dropping its sink aborts it cleanly.
+                    // The COPY started: dropping its sink aborts it cleanly,
+                    // once the server has the abort.
                     drop(sink);
+                    let flushed = self.flush_copy_abort().await;
                     self.end_op(op);
+                    if let Err(lost) = flushed {
+                        self.fail(lost);
+                    }
                     let err = self.fail(e);
                     if self.retry_stale(&err, probe_sql, &mut retried) {
                         continue;
@@ -552,13 +557,27 @@ impl ConnState {
         self.fail(e)
     }
 
-    /// A COPY was aborted by the client (a bad row): the server rolled it
-    /// back, and aborted the enclosing transaction, if any.
-    pub(crate) fn copy_aborted(&mut self, op: InFlight) {
+    /// A COPY was aborted by the client (a bad row): its dropped sink
+    /// queued `CopyFail`; once the server has it, it rolls the COPY back,
+    /// and aborts the enclosing transaction, if any.
+    pub(crate) async fn copy_aborted(&mut self, op: InFlight) {
+        let flushed = self.flush_copy_abort().await;
         self.end_op(op);
+        if let Err(e) = flushed {
+            self.fail(e);
+        }
         if self.tx.depth > 0 {
             self.tx.failed = true;
         }
+    }
+
+    /// Wait until the server has the `CopyFail` and `Sync` that a dropped
+    /// COPY sink queued: a `Sync` of our own, sent after them, is answered
+    /// after them. Nobody polls the connection between operations, and
+    /// until the server reads them it stays in the COPY, holding the
+    /// table's lock and its transaction.
+    async fn flush_copy_abort(&self) -> Result<(), tokio_postgres::Error> {
+        self.io.drive(self.client.check_connection()).await
     }
 
     /// A round trip to the server, proving it answers (and that everything

@@ -59,6 +59,31 @@ async fn an_abandoned_statement_ends_the_session_while_its_handle_is_still_held(
 }
 
 #[tokio::test]
+async fn a_copy_aborted_by_a_bad_row_frees_its_table_while_the_handle_is_held() {
+    let (db, pool) = pg!("copy_abort_held", PoolConfig::new().max_size(1));
+    let admin = common::admin(&db).await;
+    let mut adm = admin.acquire().await.unwrap();
+    exec(&mut adm, "CREATE TABLE t (id int4, name text)").await;
+    let mut c = pool.acquire().await.unwrap();
+    let pid = c.backend_pid();
+    // Enough good rows before the bad one that some were already sent: the
+    // server is inside the COPY when the client gives up.
+    let rows = (0..50_000_i64).map(|i| (if i == 40_000 { i64::MAX } else { i }, "x"));
+    let err = c.copy_in("t", &["id", "name"], rows).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Encode);
+    // The handle is held and not used: the server must have the abort
+    // already, or it would still be in the COPY, holding the table.
+    exec(&mut adm, "SET lock_timeout = '2s'").await;
+    assert_eq!(scalar::<i64>(&mut adm, "SELECT count(*) FROM t").await, 0);
+    // An exclusive lock, which the COPY's lock would block.
+    exec(&mut adm, "TRUNCATE t").await;
+    assert_eq!(scalar::<i32>(&mut c, "SELECT 1").await, 1);
+    assert_eq!(c.backend_pid(), pid, "the connection stayed usable");
+    drop(c);
+    common::healthy(&pool, &db).await;
+}
+
+#[tokio::test]
 async fn a_closed_pool_ends_its_idle_sessions_at_once() {
     let (db, pool) = pg!("closed_pool_sessions", PoolConfig::new().max_size(2));
     let admin = common::admin(&db).await;
