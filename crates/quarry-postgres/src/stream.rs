@@ -75,7 +75,7 @@ impl<T: FromRow> Stream for Rows<'_, T> {
                     }
                 },
                 State::Running { conn, op, rows } => {
-                    match conn.io().poll_driven(cx, |cx| rows.as_mut().poll_next(cx)) {
+                    match conn.io().poll_driven(cx, |quiet| rows.as_mut().poll_next(quiet)) {
                         Poll::Pending => return Poll::Pending,
                         // A decode error is one item; the stream goes on.
                         Poll::Ready(Some(Ok(row))) => {
