@@ -181,3 +181,28 @@ async fn short_statements_racing_the_io_thread_never_wait_for_ever() {
     assert_eq!(sum, expected);
     common::healthy(&pool, &db).await;
 }
+
+#[tokio::test]
+async fn the_reaper_lets_go_of_idle_sessions_the_server_ended() {
+    // The reaper runs every idle_timeout / 2: every 2 s here, while the
+    // connections themselves stay young enough to keep for 4 s.
+    let config = PoolConfig::new().max_size(2).idle_timeout(Some(Duration::from_secs(4)));
+    let (db, pool) = pg!("reaper_polls_idle", config);
+    let admin = common::admin(&db).await;
+    let mut adm = admin.acquire().await.unwrap();
+    let (a, b) = (pool.acquire().await.unwrap(), pool.acquire().await.unwrap());
+    let (ended, kept) = (a.backend_pid(), b.backend_pid());
+    drop((a, b));
+    let q = bound("SELECT pg_terminate_backend($1)", vec![Value::I32(ended)]);
+    assert!(common::try_scalar::<bool>(&mut adm, q).await.unwrap());
+    // Nobody uses either connection: only the reaper can notice the end.
+    let started = Instant::now();
+    while pool.status().size != 1 && started.elapsed() < Duration::from_millis(3_500) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(pool.status().size, 1, "the ended session stayed in the pool");
+    let c = pool.acquire().await.unwrap();
+    assert_eq!(c.backend_pid(), kept);
+    drop(c);
+    common::healthy(&pool, &db).await;
+}
