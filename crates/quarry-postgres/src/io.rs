@@ -138,14 +138,7 @@ impl Io {
     /// and notices a connection the server closed while it was idle.
     pub(crate) fn poll_now(&self) {
         self.signal.armed.store(false, Ordering::Release);
-        // Outside tokio's cooperative budget: the calling task (often in a
-        // drop) may have used its budget up, and the socket would then
-        // refuse this one poll and leave a queued `ROLLBACK` unsent.
-        let once = tokio::task::unconstrained(poll_fn(|_| {
-            self.poll();
-            Poll::Ready(())
-        }));
-        let _ = pin!(once).poll(&mut Context::from_waker(Waker::noop()));
+        poll_once_outside_budget(|_| self.poll());
     }
 
     /// Run `operation` (a client call, or reading its rows) while polling
@@ -220,13 +213,22 @@ impl Drop for Io {
         {
             // With its client gone and no answer awaited, one poll writes
             // `Terminate` and shuts the socket down, if the socket takes it
-            // at once; otherwise the socket is just closed. Outside the
-            // cooperative budget, as in `poll_now`.
-            let once = tokio::task::unconstrained(poll_fn(|cx| {
+            // at once; otherwise the socket is just closed.
+            poll_once_outside_budget(|cx| {
                 let _ = Pin::new(&mut conn).poll(cx);
-                Poll::Ready(())
-            }));
-            let _ = pin!(once).poll(&mut Context::from_waker(Waker::noop()));
+            });
         }
     }
+}
+
+/// Run `f` once, with a waker that does nothing, outside tokio's
+/// cooperative budget: the calling task (often in a drop) may have used its
+/// budget up, and the socket would then refuse the one poll it gets and
+/// leave a queued `ROLLBACK` or `Terminate` unsent.
+fn poll_once_outside_budget(mut f: impl FnMut(&mut Context<'_>)) {
+    let once = tokio::task::unconstrained(poll_fn(|cx| {
+        f(cx);
+        Poll::Ready(())
+    }));
+    let _ = pin!(once).poll(&mut Context::from_waker(Waker::noop()));
 }

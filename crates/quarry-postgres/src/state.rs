@@ -446,11 +446,7 @@ impl ConnState {
                     // The COPY started: dropping its sink aborts it cleanly,
                     // once the server has the abort.
                     drop(sink);
-                    let flushed = self.flush_copy_abort().await;
-                    self.end_op(op);
-                    if let Err(lost) = flushed {
-                        self.fail(lost);
-                    }
+                    self.end_abandoned_copy(op).await;
                     let err = self.fail(e);
                     if self.retry_stale(&err, probe_sql, &mut retried) {
                         continue;
@@ -561,23 +557,24 @@ impl ConnState {
     /// queued `CopyFail`; once the server has it, it rolls the COPY back,
     /// and aborts the enclosing transaction, if any.
     pub(crate) async fn copy_aborted(&mut self, op: InFlight) {
-        let flushed = self.flush_copy_abort().await;
-        self.end_op(op);
-        if let Err(e) = flushed {
-            self.fail(e);
-        }
+        self.end_abandoned_copy(op).await;
         if self.tx.depth > 0 {
             self.tx.failed = true;
         }
     }
 
-    /// Wait until the server has the `CopyFail` and `Sync` that a dropped
-    /// COPY sink queued: a `Sync` of our own, sent after them, is answered
-    /// after them. Nobody polls the connection between operations, and
-    /// until the server reads them it stays in the COPY, holding the
-    /// table's lock and its transaction.
-    async fn flush_copy_abort(&self) -> Result<(), tokio_postgres::Error> {
-        self.io.drive(self.client.check_connection()).await
+    /// End the operation of a COPY whose sink was dropped, once the server
+    /// has the `CopyFail` and `Sync` the sink queued: a `Sync` of our own,
+    /// sent after them, is answered after them. Nobody polls the connection
+    /// between operations, and until the server reads them it stays in the
+    /// COPY, holding the table's lock and its transaction. A connection lost
+    /// meanwhile is marked so.
+    async fn end_abandoned_copy(&mut self, op: InFlight) {
+        let flushed = self.io.drive(self.client.check_connection()).await;
+        self.end_op(op);
+        if let Err(lost) = flushed {
+            self.fail(lost);
+        }
     }
 
     /// A round trip to the server, proving it answers (and that everything

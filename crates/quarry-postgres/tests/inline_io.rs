@@ -11,25 +11,6 @@ use common::{bound, exec, scalar, sql};
 use futures_util::StreamExt;
 use quarry_core::prelude::*;
 use quarry_core::{Connection, PoolConfig};
-use quarry_postgres::PgConnection;
-
-/// Whether the server still has a session with process id `pid`.
-async fn session_exists(adm: &mut PgConnection, pid: i32) -> bool {
-    let q = bound("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", vec![Value::I32(pid)]);
-    common::try_scalar::<i64>(adm, q).await.unwrap() == 1
-}
-
-/// Polls until the session `pid` is gone, for at most `limit`.
-async fn session_ends_within(adm: &mut PgConnection, pid: i32, limit: Duration) -> bool {
-    let started = Instant::now();
-    while started.elapsed() < limit {
-        if !session_exists(adm, pid).await {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    false
-}
 
 #[tokio::test]
 async fn an_abandoned_statement_ends_the_session_while_its_handle_is_still_held() {
@@ -47,7 +28,10 @@ async fn an_abandoned_statement_ends_the_session_while_its_handle_is_still_held(
     // Nobody polls the connection now, and the guard and the handle are
     // still held: the socket was closed when the statement was dropped, so
     // the server has ended the session and released the lock.
-    assert!(session_ends_within(&mut adm, pid, Duration::from_secs(2)).await, "the session outlived its statement");
+    assert!(
+        common::session_ends_within(&mut adm, pid, Duration::from_secs(2)).await,
+        "the session outlived its statement"
+    );
     exec(&mut adm, "SET lock_timeout = '1s'").await;
     assert_eq!(scalar::<i64>(&mut adm, "SELECT count(*) FROM t").await, 0);
     assert_eq!(tx.execute(sql("SELECT 1")).await.unwrap_err().kind(), ErrorKind::ConnectionLost);
@@ -94,7 +78,10 @@ async fn a_closed_pool_ends_its_idle_sessions_at_once() {
     drop((a, b));
     pool.close();
     for pid in pids {
-        assert!(session_ends_within(&mut adm, pid, Duration::from_secs(2)).await, "session {pid} outlived the pool");
+        assert!(
+            common::session_ends_within(&mut adm, pid, Duration::from_secs(2)).await,
+            "session {pid} outlived the pool"
+        );
     }
 }
 

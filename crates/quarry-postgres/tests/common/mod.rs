@@ -93,6 +93,22 @@ pub async fn active_like(conn: &mut PgConnection, schema: &str, needle: &str) ->
     try_scalar(conn, q).await.expect("pg_stat_activity")
 }
 
+/// Whether the session with process id `pid` ends within `limit` (polled
+/// every 20 ms from `conn`, another session).
+pub async fn session_ends_within(conn: &mut PgConnection, pid: i32, limit: Duration) -> bool {
+    let q = bound("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", vec![Value::I32(pid)]);
+    let started = std::time::Instant::now();
+    loop {
+        if try_scalar::<i64>(conn, q.clone()).await.expect("pg_stat_activity") == 0 {
+            return true;
+        }
+        if started.elapsed() >= limit {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// Polls `fut` at most `n` times (yielding to the runtime between polls so
 /// that I/O progresses), then gives it back if it has not finished: the
 /// technique of rust-postgres#834 for cancelling at every await point.
