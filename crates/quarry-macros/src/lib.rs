@@ -113,10 +113,13 @@ fn from_row(input: &DeriveInput) -> syn::Result<TokenStream2> {
         Fields::Unnamed(_) => quote! { #name ( #(#reads),* ) },
         Fields::Unit => quote! { #name },
     };
+    // `#[inline]`: decoded inside the driver's row loop, the struct is
+    // written where the loop puts it rather than returned and copied.
     Ok(quote! {
         impl #impl_generics #krate::FromRow for #name #ty_generics #where_clause {
             const COLUMNS: usize = 0 #(+ #widths)*;
 
+            #[inline]
             fn from_row_at<R: #krate::Row + ?Sized>(row: &R, offset: usize) -> ::core::result::Result<Self, #krate::Error> {
                 ::core::result::Result::Ok(#construct)
             }

@@ -117,6 +117,7 @@ fn to_value_ref<'a>(v: SqliteRef<'a>) -> ValueRef<'a> {
 impl SqliteRow<'_, '_> {
     /// The cell at `index`. rusqlite checks the index; only its error is
     /// rewritten here, out of the way of the cells that exist.
+    #[inline]
     fn cell(&self, index: usize) -> Result<SqliteRef<'_>, Error> {
         self.row.get_ref(index).map_err(|e| self.cell_error(index, e))
     }
