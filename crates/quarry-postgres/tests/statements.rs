@@ -95,10 +95,10 @@ async fn copy_loads_rows_of_values_and_tuples() {
     assert_eq!(c.copy_in(CopyTarget::named("events"), &["id", "kind"], pairs).await.unwrap(), 2);
     assert_eq!(scalar::<i64>(&mut c, "SELECT count(*) FROM events").await, 1102);
     // `Text` values, inline and shared.
-    let texts = [(2002_i64, Text::from("short")), (2003, Text::from("a kind longer than twenty-three bytes"))];
+    let texts = [(2002_i64, Text::from("short")), (2003, Text::from("a kind longer than twenty-four bytes"))];
     assert_eq!(c.copy_in("events", &["id", "kind"], texts).await.unwrap(), 2);
     let long: String = scalar(&mut c, "SELECT kind FROM events WHERE id = 2003").await;
-    assert_eq!(long, "a kind longer than twenty-three bytes");
+    assert_eq!(long, "a kind longer than twenty-four bytes");
     assert_eq!(scalar::<i64>(&mut c, "SELECT sum(n) FROM events WHERE id < 1000").await, 49500);
     let tags: Vec<String> = scalar(&mut c, "SELECT tags FROM events WHERE id = 3").await;
     assert_eq!(tags, vec!["a".to_owned(), "b".to_owned()]);

@@ -143,8 +143,27 @@ impl RowWriter<'_> {
     #[inline]
     pub fn push_value(&mut self, value: Value) {
         match &mut *self.cells {
-            Cells::Values(values) => values.push(value),
+            Cells::Values(values) => {
+                // A constant first, then the value over it: pushed directly,
+                // the value would be written to the stack to outlive the
+                // list's growth, and read back wider than it was written,
+                // which stalls (see `push_text`).
+                values.push(Value::Null);
+                if let Some(slot) = values.last_mut() {
+                    *slot = value;
+                }
+            }
             Cells::Exprs(exprs) => exprs.push(Expr::Value(value)),
+        }
+    }
+
+    /// Append bound text, copied into its place in the list (see
+    /// [`Text`](crate::Text)'s making in `push_text`).
+    #[inline]
+    pub fn push_text(&mut self, text: &str) {
+        match &mut *self.cells {
+            Cells::Values(values) => crate::value::push_text(values, text),
+            Cells::Exprs(exprs) => exprs.push(Expr::Value(Value::from(text))),
         }
     }
 

@@ -392,12 +392,8 @@ values_into! {
     u32 => [i16, i32, i64],
     f32 => [f32, f64],
     f64 => [f32, f64],
-    &str => [String],
-    String => [String],
-    &String => [String],
     Arc<str> => [String],
     crate::value::Text => [String],
-    Cow<'_, str> => [String],
     Vec<u8> => [Vec<u8>],
     &[u8] => [Vec<u8>],
     Bytes => [Vec<u8>],
@@ -410,6 +406,35 @@ values_into! {
     Vec<f64> => [Vec<f64>],
     Vec<String> => [Vec<String>],
 }
+
+/// Borrowed or owned strings: as [`values_into!`], but a cell of a bulk
+/// insert copies the text straight into its place in the row list.
+macro_rules! text_into {
+    ($($val:ty),* $(,)?) => {$(
+        impl IntoExpr<String> for $val {
+            fn into_expr(self) -> Expr<String> {
+                Expr::from_node(ast::Expr::Value(Value::from(self)))
+            }
+
+            fn push_cell(self, row: &mut ast::RowWriter<'_>) -> u32 {
+                row.push_text(&self);
+                1
+            }
+        }
+        impl IntoExpr<Any> for $val {
+            fn into_expr(self) -> Expr<Any> {
+                Expr::from_node(ast::Expr::Value(Value::from(self)))
+            }
+
+            fn push_cell(self, row: &mut ast::RowWriter<'_>) -> u32 {
+                row.push_text(&self);
+                1
+            }
+        }
+    )*};
+}
+
+text_into!(&str, String, &String, Cow<'_, str>);
 
 #[cfg(feature = "chrono")]
 values_into! {

@@ -23,6 +23,7 @@ mod uuid;
 pub use decode::{DecodeError, FromValue};
 pub use interval::Interval;
 pub use text::Text;
+pub(crate) use text::push_text;
 
 #[cfg(feature = "chrono")]
 pub(crate) use self::chrono::{date_text, time_text, timestamp_text, timestamptz_text};
@@ -34,7 +35,7 @@ pub(crate) use self::chrono::{date_text, time_text, timestamp_text, timestamptz_
 /// into the SQL text (see [`to_debug_sql`](crate::compile::Compiled) for the
 /// one exception, which is for logs only and never executed).
 ///
-/// Text is a [`Text`] (inline up to 23 bytes, shared beyond) and bytes a
+/// Text is a [`Text`] (inline up to 24 bytes, shared beyond) and bytes a
 /// [`Bytes`], so cloning a value never copies a large string or blob, and
 /// short text never allocates. Variants for optional crates exist when the
 /// matching cargo feature is on.
