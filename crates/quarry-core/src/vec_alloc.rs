@@ -1,4 +1,4 @@
-//! Allocating a statement's small lists directly at their size.
+//! Filling a statement's lists: allocated directly at their size, items written in place.
 
 /// Give `list` room for `capacity` items if it has no buffer yet, before
 /// its first push. `Vec::with_capacity` allocates at once, where the first
@@ -10,6 +10,22 @@
 pub(crate) fn allocate_first<T>(list: &mut Vec<T>, capacity: usize) {
     if list.capacity() == 0 {
         *list = Vec::with_capacity(capacity);
+    }
+}
+
+/// Push `item` onto `list` by pushing `blank` and then writing `item` over
+/// it. Pushed directly, an item that has to outlive the list's growth (a
+/// call) is built on the stack and copied in, and the copy reads it back in
+/// wider pieces than it was written: a load that the store buffer cannot
+/// forward stalls the CPU (`perf` shows these; callgrind, which counts
+/// instructions, does not). A constant `blank` is stored straight into the
+/// list, and the item's parts are then written over it. `blank` must be a
+/// constant with nothing to drop, so that writing over it costs nothing.
+#[inline(always)]
+pub(crate) fn push_in_place<T>(list: &mut Vec<T>, blank: T, item: T) {
+    list.push(blank);
+    if let Some(slot) = list.last_mut() {
+        *slot = item;
     }
 }
 
@@ -26,5 +42,13 @@ mod tests {
         let room = list.capacity();
         allocate_first(&mut list, 3);
         assert_eq!((list.as_slice(), list.capacity()), (&['a', 'b', 'c', 'd'][..], room));
+    }
+
+    #[test]
+    fn an_item_pushed_in_place_is_the_last_one_and_the_blank_is_gone() {
+        let mut list = vec![String::from("a")];
+        push_in_place(&mut list, String::new(), String::from("b"));
+        push_in_place(&mut list, String::new(), String::from("c"));
+        assert_eq!(list, ["a", "b", "c"]);
     }
 }

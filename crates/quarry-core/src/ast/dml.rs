@@ -143,16 +143,7 @@ impl RowWriter<'_> {
     #[inline]
     pub fn push_value(&mut self, value: Value) {
         match &mut *self.cells {
-            Cells::Values(values) => {
-                // A constant first, then the value over it: pushed directly,
-                // the value would be written to the stack to outlive the
-                // list's growth, and read back wider than it was written,
-                // which stalls (see `push_text`).
-                values.push(Value::Null);
-                if let Some(slot) = values.last_mut() {
-                    *slot = value;
-                }
-            }
+            Cells::Values(values) => crate::vec_alloc::push_in_place(values, Value::Null, value),
             Cells::Exprs(exprs) => exprs.push(Expr::Value(value)),
         }
     }

@@ -38,16 +38,12 @@ pub fn select(items: impl IntoSelectItems) -> Select {
     let mut projection = Vec::with_capacity(4);
     let mut depth = 0;
     items.push_items(&mut projection, &mut depth);
-    Select(Box::new(SelectState {
-        with: None,
-        core: ast::Select { projection, ..ast::Select::default() },
-        order_by: Vec::new(),
-        limit: None,
-        offset: None,
-        locking: Vec::new(),
-        depth,
-        error: None,
-    }))
+    // Made empty in place and then filled: a whole `SelectState` built and
+    // moved into the box was a 528-byte copy per statement.
+    let mut state = Box::<SelectState>::default();
+    state.core.projection = projection;
+    state.depth = depth;
+    Select(state)
 }
 
 /// A `SELECT` being built; see [`select`]. Boxed, so that each builder
@@ -56,7 +52,7 @@ pub fn select(items: impl IntoSelectItems) -> Select {
 #[must_use]
 pub struct Select(Box<SelectState>);
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 struct SelectState {
     with: Option<With>,
     core: ast::Select,
