@@ -204,6 +204,7 @@ pub trait FromRow: Sized {
 impl<T: FromRow> FromRow for Option<T> {
     const COLUMNS: usize = T::COLUMNS;
 
+    #[inline]
     fn from_row_at<R: Row + ?Sized>(row: &R, offset: usize) -> Result<Self, Error> {
         for i in offset..offset + T::COLUMNS {
             if !row.is_null(i)? {
@@ -218,6 +219,7 @@ macro_rules! scalar_rows {
     ($($ty:ty),* $(,)?) => {$(
         impl FromRow for $ty {
             const COLUMNS: usize = 1;
+            #[inline]
             fn from_row_at<R: Row + ?Sized>(row: &R, offset: usize) -> Result<Self, Error> {
                 row.get(offset)
             }
@@ -279,6 +281,7 @@ macro_rules! tuple_rows {
             const COLUMNS: usize = 0 $(+ $name::COLUMNS)+;
 
             #[allow(non_snake_case, unused_assignments)]
+            #[inline]
             fn from_row_at<R: Row + ?Sized>(row: &R, offset: usize) -> Result<Self, Error> {
                 let mut at = offset;
                 $(

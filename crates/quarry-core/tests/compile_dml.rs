@@ -90,6 +90,32 @@ fn insert_rows_mixing_values_and_expressions_keep_their_order() {
 }
 
 #[test]
+fn inserted_text_keeps_its_value_whether_short_or_long_before_or_after_an_expression() {
+    let u = Users::table();
+    let long = "a name of more than twenty-four bytes";
+    // Plain rows: text of every length written straight into the value list,
+    // borrowed and owned.
+    let q = insert_into(u).rows((u.name, u.email), [("ada", Some(long)), (long, None)]);
+    let c = pg(&q);
+    assert_eq!(c.params, [t("ada"), t(long), t(long), Value::Null]);
+    let owned = [(long.to_owned(), 1), ("24 bytes exactly, inline".to_owned(), 2)];
+    assert_eq!(
+        pg(&insert_into(u).rows((u.name, u.karma), owned)).params,
+        [t(long), i32v(1), t("24 bytes exactly, inline"), i32v(2)]
+    );
+    // Once a cell is an expression the list holds expressions, and later
+    // text goes in as an expression too.
+    let q = insert_into(u).rows((u.karma, u.name), [(value(1) + 1, "bo"), (value(2) + 1, long)]);
+    check_same_params(
+        &q,
+        r#"INSERT INTO "users" ("karma", "name") VALUES ($1 + $2, $3), ($4 + $5, $6)"#,
+        r#"INSERT INTO "users" ("karma", "name") VALUES (?1 + ?2, ?3), (?4 + ?5, ?6)"#,
+        &[i32v(1), i32v(1), t("bo"), i32v(2), i32v(1), t(long)],
+    );
+    sqlite_prepares(&q);
+}
+
+#[test]
 fn inserted_rows_of_a_type_the_dialect_lacks_are_refused() {
     // Enough rows for the placeholders to be written in one piece, were
     // the values not of a type the dialect must be asked about.

@@ -171,10 +171,12 @@ fn has_nul(bytes: &[u8]) -> bool {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
     let mut words = bytes.chunks_exact(8);
-    // A byte of `word` is zero exactly when the subtraction borrows into
-    // its high bit while that bit was clear in `word`.
+    // `word` holds a zero byte exactly when this is non-zero (bytes above
+    // the first zero byte may be flagged too, which does not matter here).
     let nul_in_a_word = words.by_ref().any(|chunk| {
-        let word = u64::from_ne_bytes(chunk.try_into().unwrap_or([1; 8]));
+        // Every chunk has eight bytes; were one ever short, the zeros
+        // filling it would fail the check rather than pass a NUL.
+        let word = u64::from_ne_bytes(chunk.try_into().unwrap_or([0; 8]));
         word.wrapping_sub(ONES) & !word & HIGHS != 0
     });
     if nul_in_a_word {

@@ -87,8 +87,8 @@ backend_test!(async fn insert_values_rows_and_counts(db) {
 backend_test!(async fn text_values_bind_and_decode_as_text(db) {
     let u = Users::table();
     let mut conn = setup(&db).await?;
-    // Inline (up to 23 bytes), static, and shared (longer) text.
-    let long = quarry::Text::from("a name longer than twenty-three bytes".to_owned());
+    // Inline (up to 24 bytes), static, and shared (longer) text.
+    let long = quarry::Text::from("a name longer than twenty-four bytes".to_owned());
     let rows = [
         (quarry::Text::from("ada@example.com"), long.clone()),
         (quarry::Text::new_static("bob@example.com"), quarry::Text::from("bob")),

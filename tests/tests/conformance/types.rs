@@ -255,16 +255,20 @@ round_trip!(
         "line\nbreak\r\ttab".to_owned(),
         "'; DROP TABLE cells; --".to_owned(),
         "$1 ?1 :name".to_owned(),
-        // Around 23 bytes, the most a `Text` value holds inline: ASCII, and
+        // Around 24 bytes, the most a `Text` value holds inline: ASCII, and
         // multi-byte characters ending on either side of the limit.
-        "x".repeat(22),
         "x".repeat(23),
         "x".repeat(24),
+        "x".repeat(25),
         "é".repeat(11) + "a",
         "é".repeat(12),
+        "é".repeat(12) + "a",
         "日".repeat(7) + "ab",
+        "日".repeat(8),
+        "日".repeat(8) + "a",
         "🦀".repeat(5) + "abc",
         "🦀".repeat(6),
+        "🦀".repeat(6) + "a",
         "x".repeat(100_000),
         "é".repeat(50_000),
     ],

@@ -148,8 +148,9 @@ impl RowWriter<'_> {
         }
     }
 
-    /// Append bound text, copied into its place in the list (see
-    /// [`Text`](crate::Text)'s making in `push_text`).
+    /// Append bound text. While the cells are plain values, short text is
+    /// copied straight into its place in the list, which is cheaper than
+    /// [`push_value`](Self::push_value) with a [`Value::Text`] made first.
     #[inline]
     pub fn push_text(&mut self, text: &str) {
         match &mut *self.cells {

@@ -34,6 +34,10 @@ const INLINE_CAPACITY: usize = 24;
 #[derive(Clone)]
 pub struct Text(Repr);
 
+// A `Text` is four words, and a `Value` holding it five, as with `Bytes`.
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(std::mem::size_of::<Text>() == 32 && std::mem::size_of::<Value>() == 40);
+
 #[derive(Clone)]
 enum Repr {
     Inline(ArrayString<INLINE_CAPACITY>),
@@ -178,8 +182,8 @@ impl From<&String> for Text {
     }
 }
 
-/// Short text moves inline (and the `String`'s allocation is freed); longer
-/// text is moved into a shared allocation.
+/// Short text is copied inline (and the `String`'s allocation freed);
+/// longer text is copied into a new shared allocation.
 impl From<String> for Text {
     fn from(text: String) -> Self {
         match ArrayString::from(&text) {
@@ -257,6 +261,21 @@ mod tests {
             assert_eq!(values.last(), Some(&Value::Text(Text::from(text))), "{text:?}");
         }
         assert_eq!(values.len(), 5);
+    }
+
+    #[test]
+    fn conversions_keep_the_text_and_share_what_is_shared() {
+        let long = "a boxed text longer than twenty-four bytes";
+        assert_eq!(Text::from(Box::<str>::from(long)), long);
+        assert!(is_shared(&Text::from(Box::<str>::from(long))));
+        assert!(!is_shared(&Text::from(Box::<str>::from("boxed"))));
+        assert_eq!(Text::from(std::borrow::Cow::Owned(long.to_owned())), long);
+        assert_eq!(Text::from(std::borrow::Cow::Borrowed("cow")), "cow");
+        let shared: Arc<str> = Arc::from(long);
+        let back: Arc<str> = Text::from(shared.clone()).into();
+        assert!(Arc::ptr_eq(&shared, &back), "a shared text goes back as the same allocation");
+        let inline: Arc<str> = Text::from("inline").into();
+        assert_eq!(&*inline, "inline");
     }
 
     #[test]
