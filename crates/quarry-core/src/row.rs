@@ -2,6 +2,8 @@
 //! Rust types a row becomes (scalars, tuples, `Option`s of them, and structs
 //! with `#[derive(FromRow)]`).
 
+use std::any::TypeId;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
@@ -92,6 +94,37 @@ impl NameChecks {
         if index < 64 {
             self.matched.fetch_or(1 << index, Ordering::Relaxed);
         }
+    }
+}
+
+/// The [`NameChecks`] of a [prepared](crate::statement::Prepared)
+/// statement whose select list names its columns, kept across its runs:
+/// its SQL, and so its column names, do not change, so a field found where
+/// it was expected on one run is there on every run, and a one-row result
+/// need not compare its names again each time. Kept for the first row type decoded from the statement (a
+/// column position belongs to the same field only within one type); other
+/// types get `None` and check per run as before.
+///
+/// ```
+/// use quarry_core::row::SharedNameChecks;
+///
+/// let shared = SharedNameChecks::default();
+/// assert!(shared.for_type::<(i64, String)>().is_some());
+/// assert!(shared.for_type::<(i64, String)>().is_some());
+/// assert!(shared.for_type::<(String, i64)>().is_none());
+/// ```
+#[derive(Debug, Default)]
+pub struct SharedNameChecks {
+    first: OnceLock<(TypeId, NameChecks)>,
+}
+
+impl SharedNameChecks {
+    /// The checks kept for rows decoded into `T`, if `T` is the type this
+    /// statement was first decoded into.
+    #[inline]
+    pub fn for_type<T: 'static>(&self) -> Option<&NameChecks> {
+        let (kept_for, checks) = self.first.get_or_init(|| (TypeId::of::<T>(), NameChecks::new()));
+        (*kept_for == TypeId::of::<T>()).then_some(checks)
     }
 }
 

@@ -4,8 +4,8 @@
 use std::cell::{Cell, OnceCell};
 use std::sync::Arc;
 
-use quarry_core::row::NameChecks;
-use quarry_core::{DecodeError, Error, FromValue, Ident, Row, ValueRef};
+use quarry_core::row::{NameChecks, SharedNameChecks};
+use quarry_core::{Compiled, DecodeError, Error, FromValue, Ident, Row, ValueRef};
 use rusqlite::types::ValueRef as SqliteRef;
 
 use crate::error;
@@ -17,7 +17,7 @@ use crate::error;
 /// of the decoding time of a `SELECT` of 10,000 rows (callgrind). The first
 /// row's lookups go to SQLite directly, so that one-row results (most
 /// queries) allocate nothing for the cache.
-pub(crate) struct Columns {
+pub(crate) struct Columns<'q> {
     /// Read from the first row, not from the statement before it ran: a
     /// cached statement whose table changed shape since it was prepared
     /// (another connection's `ALTER TABLE`) is prepared again by SQLite at
@@ -27,22 +27,32 @@ pub(crate) struct Columns {
     lookups: Cell<usize>,
     /// Every column's name.
     names: OnceCell<Vec<Box<str>>>,
-    /// The names already matched to fields (`#[derive(FromRow)]`).
+    /// The names already matched to fields (`#[derive(FromRow)]`), for
+    /// this statement's rows only.
     checks: NameChecks,
+    /// The same, kept across the runs of a prepared statement; used
+    /// instead of `checks` when given.
+    kept_checks: Option<&'q NameChecks>,
     /// The names the compiled statement's select list gives the columns,
     /// when known (prepared statements).
     compiled: Option<Arc<[Ident]>>,
 }
 
-impl Columns {
-    pub(crate) fn new(compiled: Option<Arc<[Ident]>>) -> Self {
+impl<'q> Columns<'q> {
+    /// The columns of `q`'s rows, decoded into `T`.
+    pub(crate) fn of<T: 'static>(q: &'q Compiled) -> Self {
         Columns {
             count: OnceCell::new(),
             lookups: Cell::new(0),
             names: OnceCell::new(),
             checks: NameChecks::new(),
-            compiled,
+            kept_checks: q.name_checks.as_deref().and_then(SharedNameChecks::for_type::<T>),
+            compiled: q.result_columns.clone(),
         }
+    }
+
+    fn name_checks(&self) -> &NameChecks {
+        self.kept_checks.unwrap_or(&self.checks)
     }
 
     /// The select list's name for column `index`, if the statement has as
@@ -84,11 +94,11 @@ impl Columns {
 /// A row being read on the connection thread.
 pub(crate) struct SqliteRow<'r, 's> {
     row: &'r rusqlite::Row<'s>,
-    columns: &'r Columns,
+    columns: &'r Columns<'r>,
 }
 
 impl<'r, 's> SqliteRow<'r, 's> {
-    pub(crate) fn new(row: &'r rusqlite::Row<'s>, columns: &'r Columns) -> Self {
+    pub(crate) fn new(row: &'r rusqlite::Row<'s>, columns: &'r Columns<'r>) -> Self {
         SqliteRow { row, columns }
     }
 }
@@ -167,6 +177,6 @@ impl Row for SqliteRow<'_, '_> {
     }
 
     fn name_checks(&self) -> Option<&NameChecks> {
-        Some(&self.columns.checks)
+        Some(self.columns.name_checks())
     }
 }

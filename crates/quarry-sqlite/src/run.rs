@@ -25,10 +25,10 @@ pub(crate) fn execute(c: &mut RawConnection, q: &Compiled) -> Result<u64, Error>
 }
 
 /// Run a query and decode every row.
-pub(crate) fn fetch_all<T: FromRow>(c: &mut RawConnection, q: &Compiled) -> Result<Vec<T>, Error> {
+pub(crate) fn fetch_all<T: FromRow + 'static>(c: &mut RawConnection, q: &Compiled) -> Result<Vec<T>, Error> {
     let mut stmt = c.prepare_cached(&q.sql).map_err(error::map)?;
     bind_all(&mut stmt, &q.params)?;
-    let columns = Columns::new(q.result_columns.clone());
+    let columns = Columns::of::<T>(q);
     let mut rows = stmt.raw_query();
     let mut out = Vec::new();
     while let Some(row) = rows.next().map_err(error::map)? {
@@ -40,10 +40,10 @@ pub(crate) fn fetch_all<T: FromRow>(c: &mut RawConnection, q: &Compiled) -> Resu
 /// Run a query and decode its first row. SQLite makes a statement's changes
 /// at its first step, so an `INSERT ... RETURNING` of several rows is
 /// complete even though only one is read.
-pub(crate) fn fetch_optional<T: FromRow>(c: &mut RawConnection, q: &Compiled) -> Result<Option<T>, Error> {
+pub(crate) fn fetch_optional<T: FromRow + 'static>(c: &mut RawConnection, q: &Compiled) -> Result<Option<T>, Error> {
     let mut stmt = c.prepare_cached(&q.sql).map_err(error::map)?;
     bind_all(&mut stmt, &q.params)?;
-    let columns = Columns::new(q.result_columns.clone());
+    let columns = Columns::of::<T>(q);
     let mut rows = stmt.raw_query();
     match rows.next().map_err(error::map)? {
         Some(row) => T::from_row(&SqliteRow::new(row, &columns)).map(Some),
@@ -54,11 +54,15 @@ pub(crate) fn fetch_optional<T: FromRow>(c: &mut RawConnection, q: &Compiled) ->
 /// Run a query and send its decoded rows in batches over `tx`. Stops
 /// quietly when the receiver is gone (the stream was dropped); the
 /// statement is reset when it goes out of scope.
-pub(crate) fn stream<T: FromRow>(c: &mut RawConnection, q: &Compiled, tx: &mpsc::Sender<Result<Vec<T>, Error>>) {
+pub(crate) fn stream<T: FromRow + 'static>(
+    c: &mut RawConnection,
+    q: &Compiled,
+    tx: &mpsc::Sender<Result<Vec<T>, Error>>,
+) {
     let result = (|| -> Result<bool, Error> {
         let mut stmt = c.prepare_cached(&q.sql).map_err(error::map)?;
         bind_all(&mut stmt, &q.params)?;
-        let columns = Columns::new(q.result_columns.clone());
+        let columns = Columns::of::<T>(q);
         let mut rows = stmt.raw_query();
         let mut batch = Vec::with_capacity(STREAM_BATCH);
         // An error ends the loop; the rows decoded before it are sent first,

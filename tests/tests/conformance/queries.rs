@@ -1035,3 +1035,48 @@ backend_test!(async fn prepared_selects_decode_structs_by_the_select_lists_names
     assert!(err.to_string().contains("no column `score`"), "{err}");
     Ok(())
 });
+
+// A prepared select remembers, across its runs, which fields it found at
+// their columns, for the first type decoded from it only: another type
+// with the same field names in another order is still matched by name, on
+// every run, before and after, one row or many.
+backend_test!(async fn prepared_selects_keep_their_name_checks_per_type(db) {
+    seed(&db).await?;
+    let u = Users::table();
+    #[derive(Debug, PartialEq, FromRow)]
+    struct InOrder {
+        id: i64,
+        name: String,
+    }
+    #[derive(Debug, PartialEq, FromRow)]
+    struct Swapped {
+        name: String,
+        id: i64,
+    }
+    #[derive(Debug, PartialEq, FromRow)]
+    struct Misnamed {
+        id: i64,
+        nom: String,
+    }
+    let mut conn = db.conn().await?;
+    for swapped_first in [false, true] {
+        let by_id = db.engine.prepare(select((u.id, u.name)).from(u).filter(u.id.le(param::<i64>("max"))).order_by(u.id))?;
+        for round in 0..3 {
+            let run = |first: bool| (swapped_first, round, first);
+            if swapped_first {
+                let one: Swapped = by_id.bind("max", 1_i64).fetch_one(&mut conn).await?;
+                assert_eq!(one, Swapped { name: "ada".into(), id: 1 }, "{:?}", run(true));
+            }
+            let one: InOrder = by_id.bind("max", 1_i64).fetch_one(&mut conn).await?;
+            assert_eq!(one, InOrder { id: 1, name: "ada".into() }, "{:?}", run(false));
+            let all: Vec<InOrder> = by_id.bind("max", 2_i64).fetch_all(&mut conn).await?;
+            assert_eq!(all, vec![InOrder { id: 1, name: "ada".into() }, InOrder { id: 2, name: "bob".into() }]);
+            let all: Vec<Swapped> = by_id.bind("max", 2_i64).fetch_all(&mut conn).await?;
+            assert_eq!(all, vec![Swapped { name: "ada".into(), id: 1 }, Swapped { name: "bob".into(), id: 2 }]);
+            let err = by_id.bind("max", 1_i64).fetch_one::<Misnamed>(&mut conn).await.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
+            assert!(err.to_string().contains("no column `nom`"), "{err}");
+        }
+    }
+    Ok(())
+});

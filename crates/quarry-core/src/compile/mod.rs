@@ -12,6 +12,7 @@ use crate::ast::{self, Statement, TableName};
 use crate::dialect::{Dialect, Feature};
 use crate::expr::MAX_DEPTH;
 use crate::ident::Ident;
+use crate::row::SharedNameChecks;
 use crate::value::Value;
 use crate::vec_alloc::allocate_first;
 
@@ -47,6 +48,11 @@ pub struct Compiled {
     /// changes `sql` must set them to `None`, or a driver may match fields
     /// to columns by names that no longer fit.
     pub result_columns: Option<Arc<[Ident]>>,
+    /// The field-to-column name checks kept across the runs of a
+    /// [prepared](crate::statement::Prepared) statement (drivers pass them
+    /// to their rows); `None` for others. Like `result_columns`, they
+    /// describe `sql`: code that changes `sql` must set them to `None`.
+    pub name_checks: Option<Arc<SharedNameChecks>>,
 }
 
 impl PartialEq for Compiled {
@@ -58,7 +64,7 @@ impl PartialEq for Compiled {
 impl Compiled {
     /// A compiled statement from raw parts (for drivers and tests).
     pub fn new(sql: impl Into<String>, params: Vec<Value>, kind: StatementKind) -> Self {
-        Compiled { sql: sql.into(), params, kind, result_columns: None }
+        Compiled { sql: sql.into(), params, kind, result_columns: None, name_checks: None }
     }
 
     /// Whether the statement only reads (a `SELECT` without locking), so that
@@ -473,7 +479,7 @@ impl<'d> SqlWriter<'d> {
     }
 
     fn finish(self, kind: StatementKind) -> Compiled {
-        Compiled { sql: self.sql, params: self.params, kind, result_columns: None }
+        Compiled { sql: self.sql, params: self.params, kind, result_columns: None, name_checks: None }
     }
 }
 

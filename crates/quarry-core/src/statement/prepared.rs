@@ -68,6 +68,7 @@ impl Template {
             params,
             kind: self.compiled.kind,
             result_columns: self.compiled.result_columns.clone(),
+            name_checks: self.compiled.name_checks.clone(),
         }
     }
 }
@@ -81,6 +82,9 @@ impl Prepared {
     ) -> Result<Self, CompileError> {
         let (mut compiled, slots) = compile_prepared(&statement, dialect)?;
         compiled.result_columns = statement.result_columns().map(Arc::from);
+        // Only where the select list names every column: a `*` or a raw
+        // statement could return other columns after an `ALTER TABLE`.
+        compiled.name_checks = compiled.result_columns.is_some().then(Arc::default);
         let mut names: Vec<Ident> = Vec::new();
         let slots = slots
             .into_iter()
