@@ -101,9 +101,10 @@ impl NameChecks {
 /// statement whose select list names its columns, kept across its runs:
 /// its SQL, and so its column names, do not change, so a field found where
 /// it was expected on one run is there on every run, and a one-row result
-/// need not compare its names again each time. Kept for the first row type decoded from the statement (a
-/// column position belongs to the same field only within one type); other
-/// types get `None` and check per run as before.
+/// need not compare its names again each time. Kept for the first row
+/// type decoded from the statement (a column position belongs to the same
+/// field only within one type); other types get `None` and check per run
+/// as before.
 ///
 /// ```
 /// use quarry_core::row::SharedNameChecks;
