@@ -10,7 +10,7 @@ use tracing::Instrument;
 use crate::decode::PgRow;
 use crate::pool::{Manager, PgPool};
 use crate::state::{ConnState, MAX_PARAMS};
-use quarry_core::row::{NameChecks, SharedNameChecks};
+use quarry_core::row::NameChecks;
 
 /// A connection borrowed from a [`PgPool`](crate::PgPool); dropping it
 /// returns the connection to the pool.
@@ -97,12 +97,6 @@ pub(crate) fn statement_span(sql: &str) -> tracing::Span {
     tracing::debug_span!("quarry.statement", db.system = "postgresql", db.statement = sql)
 }
 
-/// The name checks a prepared statement keeps across its runs for rows of
-/// `T` (see [`SharedNameChecks`]), if it keeps any.
-fn kept_checks<T: 'static>(query: &Compiled) -> Option<&NameChecks> {
-    query.name_checks.as_deref().and_then(SharedNameChecks::for_type::<T>)
-}
-
 impl Connection for PgConnection {
     fn dialect(&self) -> &'static dyn Dialect {
         &quarry_core::Postgres
@@ -130,7 +124,7 @@ impl Connection for PgConnection {
             let (op, rows) = state.start(&query).await?;
             let mut out = Vec::new();
             let own_checks = NameChecks::new();
-            let checks = kept_checks::<T>(&query).unwrap_or(&own_checks);
+            let checks = query.kept_name_checks::<T>().unwrap_or(&own_checks);
             state
                 .drain(op, rows, |row| {
                     out.push(T::from_row(&PgRow::of_statement(row, checks))?);
@@ -154,7 +148,7 @@ impl Connection for PgConnection {
             state
                 .drain(op, rows, |row| {
                     if first.is_none() {
-                        let row = match kept_checks::<T>(&query) {
+                        let row = match query.kept_name_checks::<T>() {
                             Some(checks) => PgRow::of_statement(row, checks),
                             None => PgRow::new(row),
                         };

@@ -4,7 +4,7 @@
 use std::cell::{Cell, OnceCell};
 use std::sync::Arc;
 
-use quarry_core::row::{NameChecks, SharedNameChecks};
+use quarry_core::row::NameChecks;
 use quarry_core::{Compiled, DecodeError, Error, FromValue, Ident, Row, ValueRef};
 use rusqlite::types::ValueRef as SqliteRef;
 
@@ -46,7 +46,7 @@ impl<'q> Columns<'q> {
             lookups: Cell::new(0),
             names: OnceCell::new(),
             checks: NameChecks::new(),
-            kept_checks: q.name_checks.as_deref().and_then(SharedNameChecks::for_type::<T>),
+            kept_checks: q.kept_name_checks::<T>(),
             compiled: q.result_columns.clone(),
         }
     }

@@ -67,6 +67,14 @@ impl Compiled {
         Compiled { sql: sql.into(), params, kind, result_columns: None, name_checks: None }
     }
 
+    /// The name checks this statement keeps across its runs for rows
+    /// decoded into `T` (see [`SharedNameChecks`]), if it keeps any: a
+    /// driver hands them to its rows instead of a fresh
+    /// [`NameChecks`](crate::row::NameChecks).
+    pub fn kept_name_checks<T: 'static>(&self) -> Option<&crate::row::NameChecks> {
+        self.name_checks.as_deref().and_then(SharedNameChecks::for_type::<T>)
+    }
+
     /// Whether the statement only reads (a `SELECT` without locking), so that
     /// a driver may run it on a read-only connection.
     pub fn is_read_only(&self) -> bool {

@@ -186,10 +186,8 @@ impl From<&String> for Text {
 /// longer text is copied into a new shared allocation.
 impl From<String> for Text {
     fn from(text: String) -> Self {
-        match ArrayString::from(&text) {
-            Ok(inline) => Text(Repr::Inline(inline)),
-            Err(_) => Text(Repr::Shared(Arc::from(text))),
-        }
+        // `Arc<str>` cannot take over a `String`'s buffer: it copies either way.
+        Text::copied(&text)
     }
 }
 
@@ -201,16 +199,13 @@ impl From<Arc<str>> for Text {
 
 impl From<Box<str>> for Text {
     fn from(text: Box<str>) -> Self {
-        Text::from(String::from(text))
+        Text::copied(&text)
     }
 }
 
 impl From<std::borrow::Cow<'_, str>> for Text {
     fn from(text: std::borrow::Cow<'_, str>) -> Self {
-        match text {
-            std::borrow::Cow::Borrowed(text) => Text::copied(text),
-            std::borrow::Cow::Owned(text) => Text::from(text),
-        }
+        Text::copied(&text)
     }
 }
 
