@@ -25,7 +25,9 @@ pub(crate) fn allocate_first<T>(list: &mut Vec<T>, capacity: usize) {
 pub(crate) fn push_in_place<T>(list: &mut Vec<T>, blank: T, item: T) {
     list.push(blank);
     if let Some(slot) = list.last_mut() {
-        *slot = item;
+        // The blank has nothing to drop: forgetting it spares reading its
+        // just-stored tag back to decide how to drop it.
+        std::mem::forget(std::mem::replace(slot, item));
     }
 }
 

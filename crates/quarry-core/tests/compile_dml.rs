@@ -128,6 +128,18 @@ fn inserted_rows_of_a_type_the_dialect_lacks_are_refused() {
         q.compile(&Sqlite),
         Err(quarry_core::CompileError::Unsupported { construct: "the INTERVAL type", dialect: "SQLite" })
     ));
+    // One such value after many plain ones, and in the last of the chunks
+    // a driver splits the rows into, is still found.
+    let mut spans = vec![quarry_core::Interval::default(); 99];
+    spans.push(quarry_core::Interval::days(3));
+    let q = insert_into(s).rows(s.span, spans);
+    assert_eq!(pg(&q).params.last(), Some(&Value::Interval(quarry_core::Interval::days(3))));
+    let refused = |e: quarry_core::CompileError| {
+        matches!(e, quarry_core::CompileError::Unsupported { construct: "the INTERVAL type", .. })
+    };
+    assert!(q.compile(&Sqlite).is_err_and(refused));
+    assert!(q.compile_chunks(&Sqlite, 10).is_err_and(refused));
+    assert!(q.into_compiled(&Sqlite).is_err_and(refused));
 }
 
 #[test]

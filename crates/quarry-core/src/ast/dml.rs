@@ -66,6 +66,11 @@ pub struct ValuesRows {
     width: usize,
     rows: usize,
     cells: Cells,
+    /// Set when a value of a kind some dialect must be asked about (see
+    /// `compile::required_feature`) is added, so that compiling need not
+    /// look at every value of a bulk insert. It may stay set after the row
+    /// holding that value is refused or the rows are split.
+    special_values: bool,
 }
 
 /// The flat list of cells of [`ValuesRows`].
@@ -136,15 +141,40 @@ impl ValuesRow<'_> {
 #[derive(Debug)]
 pub struct RowWriter<'a> {
     cells: &'a mut Cells,
+    special_values: &'a mut bool,
 }
 
 impl RowWriter<'_> {
     /// Append a bound value.
     #[inline]
     pub fn push_value(&mut self, value: Value) {
+        self.note(&value);
         match &mut *self.cells {
             Cells::Values(values) => crate::vec_alloc::push_in_place(values, Value::Null, value),
             Cells::Exprs(exprs) => exprs.push(Expr::Value(value)),
+        }
+    }
+
+    /// Record whether `value` is of a kind some dialect must be asked about
+    /// (known at compile time for the usual kinds, so this costs nothing there).
+    #[inline]
+    fn note(&mut self, value: &Value) {
+        if crate::compile::required_feature(value).is_some() {
+            *self.special_values = true;
+        }
+    }
+
+    /// Append a `NULL`. The constant is stored straight into the list:
+    /// through [`push_value`](Self::push_value), a `NULL` made by the caller
+    /// is built on the stack (its tag byte alone) and copied in whole, and
+    /// that copy stalls on the narrow store it reads back (see
+    /// `vec_alloc::push_in_place`).
+    #[inline]
+    pub fn push_null(&mut self) {
+        match &mut *self.cells {
+            // Made after the list has room, so that it is made in place.
+            Cells::Values(values) => values.resize_with(values.len() + 1, || Value::Null),
+            Cells::Exprs(exprs) => exprs.push(Expr::Value(Value::Null)),
         }
     }
 
@@ -162,6 +192,9 @@ impl RowWriter<'_> {
     /// Append a cell: a bound value stays a plain value while every cell
     /// before it is one.
     pub fn push(&mut self, cell: Expr) {
+        if let Expr::Value(value) = &cell {
+            self.note(value);
+        }
         match (&mut *self.cells, cell) {
             (Cells::Values(values), Expr::Value(value)) => values.push(value),
             (Cells::Values(values), other) => {
@@ -178,12 +211,17 @@ impl RowWriter<'_> {
 impl ValuesRows {
     /// No rows yet; each will hold `width` cells.
     pub fn new(width: usize) -> Self {
-        ValuesRows { width, rows: 0, cells: Cells::default() }
+        ValuesRows { width, rows: 0, cells: Cells::default(), special_values: false }
     }
 
     /// No rows yet, with room for `rows` of them.
     pub fn with_capacity(width: usize, rows: usize) -> Self {
-        ValuesRows { width, rows: 0, cells: Cells::Values(Vec::with_capacity(width.saturating_mul(rows))) }
+        ValuesRows {
+            width,
+            rows: 0,
+            cells: Cells::Values(Vec::with_capacity(width.saturating_mul(rows))),
+            special_values: false,
+        }
     }
 
     /// Rows given as one `Vec` each; all must be as long as the first.
@@ -206,7 +244,7 @@ impl ValuesRows {
     /// are removed again and the row is refused.
     pub fn push_row_with(&mut self, fill: impl FnOnce(&mut RowWriter<'_>)) -> Result<(), CompileError> {
         let before = self.cells.len();
-        fill(&mut RowWriter { cells: &mut self.cells });
+        fill(&mut RowWriter { cells: &mut self.cells, special_values: &mut self.special_values });
         let added = self.cells.len() - before;
         if added != self.width {
             self.cells.truncate(before);
@@ -252,6 +290,12 @@ impl ValuesRows {
         }
     }
 
+    /// Whether a value of a kind some dialect must be asked about (an array
+    /// or an interval) may be among the cells: false only when none is.
+    pub(crate) fn may_hold_special_values(&self) -> bool {
+        self.special_values
+    }
+
     /// Whether any cell is `DEFAULT`.
     pub fn contains_default(&self) -> bool {
         match &self.cells {
@@ -273,21 +317,23 @@ impl ValuesRows {
             rows: usize,
             max_rows: usize,
             wrap: fn(Vec<T>) -> Cells,
+            special_values: bool,
         ) -> Vec<ValuesRows> {
             let mut cells = cells.into_iter();
             let mut left = rows;
             let mut chunks = Vec::with_capacity(rows.div_ceil(max_rows));
             while left > 0 {
                 let n = left.min(max_rows);
-                chunks.push(ValuesRows { width, rows: n, cells: wrap(cells.by_ref().take(n * width).collect()) });
+                let chunk = wrap(cells.by_ref().take(n * width).collect());
+                chunks.push(ValuesRows { width, rows: n, cells: chunk, special_values });
                 left -= n;
             }
             chunks
         }
         let max_rows = max_rows.max(1);
         match self.cells {
-            Cells::Values(values) => split(values, self.width, self.rows, max_rows, Cells::Values),
-            Cells::Exprs(exprs) => split(exprs, self.width, self.rows, max_rows, Cells::Exprs),
+            Cells::Values(values) => split(values, self.width, self.rows, max_rows, Cells::Values, self.special_values),
+            Cells::Exprs(exprs) => split(exprs, self.width, self.rows, max_rows, Cells::Exprs, self.special_values),
         }
     }
 }
@@ -435,6 +481,47 @@ mod tests {
         let seconds: Vec<Expr> = chunks.iter().flat_map(|c| cells(c).into_iter().skip(1).step_by(2)).collect();
         assert_eq!(seconds, row(&[0, 1, 2, 3, 4]));
         assert!(chunks.iter().all(ValuesRows::contains_default));
+    }
+
+    #[test]
+    fn rows_know_whether_they_may_hold_a_value_a_dialect_is_asked_about() {
+        let interval = || Value::Interval(crate::Interval::default());
+        let mut rows = ValuesRows::new(2);
+        for r in 0..3 {
+            rows.push_row_with(|cells| {
+                cells.push_value(Value::I64(r));
+                cells.push_text("t");
+            })
+            .expect("fits");
+            rows.push_row_with(|cells| {
+                cells.push_null();
+                cells.push(Expr::Value(Value::Bool(true)));
+            })
+            .expect("fits");
+        }
+        assert!(!rows.may_hold_special_values());
+
+        // Pushed as a value, or as an expression that is a value.
+        let mut by_value = rows.clone();
+        by_value
+            .push_row_with(|cells| {
+                cells.push_value(Value::I64(9));
+                cells.push_value(interval());
+            })
+            .expect("fits");
+        assert!(by_value.may_hold_special_values());
+        let mut by_expr = rows.clone();
+        by_expr
+            .push_row([Expr::Value(Value::Null), Expr::Value(Value::Array(vec![Value::I64(1)].into()))])
+            .expect("fits");
+        assert!(by_expr.may_hold_special_values());
+        let built =
+            ValuesRows::from_rows(vec![row(&[1, 2]), vec![Expr::Value(interval()), Expr::Default]]).expect("one width");
+        assert!(built.may_hold_special_values());
+
+        // Every chunk keeps the mark, whichever holds the value.
+        assert!(by_value.into_chunks(2).iter().all(ValuesRows::may_hold_special_values));
+        assert!(!rows.into_chunks(2).iter().any(ValuesRows::may_hold_special_values));
     }
 
     #[test]

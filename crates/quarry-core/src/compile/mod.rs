@@ -684,6 +684,7 @@ pub(crate) fn compile_leaving_out_rows(
 }
 
 /// What the dialect must support for `value` to be bound or written.
+#[inline]
 pub(crate) fn required_feature(value: &Value) -> Option<Feature> {
     match value {
         Value::Array(_) => Some(Feature::Arrays),

@@ -153,7 +153,7 @@ impl<B, V: IntoExpr<B>> IntoExpr<B> for Option<V> {
         match self {
             Some(v) => v.push_cell(row),
             None => {
-                row.push_value(Value::Null);
+                row.push_null();
                 1
             }
         }

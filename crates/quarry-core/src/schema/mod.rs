@@ -381,6 +381,7 @@ impl TableDef {
     }
 
     /// The table's (possibly schema-qualified) name.
+    #[inline]
     pub fn table_name(&self) -> TableName {
         TableName { schema: self.schema.clone(), name: self.name.clone() }
     }

@@ -19,6 +19,7 @@ pub trait TableSource {
     fn alias_name(&self) -> Option<Ident>;
 
     /// The table as a `FROM` item: `"schema"."name" [AS "alias"]`.
+    #[inline]
     fn table_ref(&self) -> ast::TableRef {
         ast::TableRef::Table { name: self.def().table_name(), alias: self.alias_name() }
     }

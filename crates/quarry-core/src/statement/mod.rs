@@ -289,6 +289,7 @@ pub trait IntoTableRef {
 }
 
 impl<S: TableSource> IntoTableRef for S {
+    #[inline]
     fn into_table_ref(self) -> (TableRef, u32) {
         (self.table_ref(), 1)
     }
