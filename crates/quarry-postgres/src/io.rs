@@ -20,6 +20,12 @@
 //! uses the connection polls it, and an operation dropped mid-way closes
 //! it from its drop ([`Io::close`]), which no poll can overlap.
 //!
+//! A connection Quarry opened reads from a socket that tries each read
+//! before waiting for the runtime ([`crate::socket`]), and after a poll
+//! that sent a request, [`Io::poll_driven`] polls the connection once more
+//! before the task sleeps: the server has often answered by then, and the
+//! task goes on without being woken through the runtime.
+//!
 //! The connection is always polled with the same waker, a [`Signal`]: it
 //! notes that something happened (an answer arrived, a request was
 //! queued, the socket closed) and wakes the task driving an operation, if
@@ -38,8 +44,28 @@ use futures_util::task::AtomicWaker;
 use tokio_postgres::Socket;
 use tokio_postgres::tls::NoTlsStream;
 
+use crate::socket::EagerSocket;
+
 /// tokio-postgres's half of a connection that does the I/O.
-pub(crate) type PgIo = tokio_postgres::Connection<Socket, NoTlsStream>;
+pub(crate) enum PgIo {
+    /// Opened by Quarry, over a socket that reads before it waits (see
+    /// [`crate::socket`]).
+    Eager(tokio_postgres::Connection<EagerSocket, NoTlsStream>),
+    /// Opened by tokio-postgres (a connection string Quarry does not open
+    /// itself, see [`crate::socket::opens_itself`]).
+    Standard(tokio_postgres::Connection<Socket, NoTlsStream>),
+}
+
+impl Future for PgIo {
+    type Output = Result<(), tokio_postgres::Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.get_mut() {
+            PgIo::Eager(conn) => Pin::new(conn).poll(cx),
+            PgIo::Standard(conn) => Pin::new(conn).poll(cx),
+        }
+    }
+}
 
 /// The waker the connection is polled with.
 struct Signal {
@@ -91,10 +117,15 @@ pub(crate) struct Io {
     /// Say goodbye (`Terminate`) when dropped: set only while the
     /// connection is idle, so there is nothing left to read but a notice.
     terminate_on_drop: AtomicBool,
+    /// For a socket that reads before it waits: set by each write, so that
+    /// a request just sent is followed by a read (see [`Io::poll_driven`]).
+    sent: Option<Arc<AtomicBool>>,
 }
 
 impl Io {
-    pub(crate) fn new(conn: PgIo) -> Self {
+    /// `sent` is the flag of an [`EagerSocket`] under `conn`
+    /// ([`EagerSocket::sent_flag`]).
+    pub(crate) fn new(conn: PgIo, sent: Option<Arc<AtomicBool>>) -> Self {
         let signal =
             Arc::new(Signal { fired: AtomicBool::new(true), armed: AtomicBool::new(false), task: AtomicWaker::new() });
         Io {
@@ -102,6 +133,7 @@ impl Io {
             waker: Waker::from(signal.clone()),
             signal,
             terminate_on_drop: AtomicBool::new(false),
+            sent,
         }
     }
 
@@ -181,7 +213,16 @@ impl Io {
         // The first poll queued a request; this one sends it, or reads
         // the answer the socket woke the task for.
         self.poll();
-        let polled = operation(&mut quiet);
+        let mut polled = operation(&mut quiet);
+        if polled.is_pending() && self.sent.as_ref().is_some_and(|sent| sent.swap(false, Ordering::AcqRel)) {
+            // A request just went out: look for the answer once more before
+            // the task sleeps. The server, woken by the request, has often
+            // answered already, and reading it now spares the wake-up
+            // through the runtime (see `crate::socket`).
+            self.signal.fired.store(true, Ordering::SeqCst);
+            self.poll();
+            polled = operation(&mut quiet);
+        }
         if polled.is_ready() {
             // Done: later events (a notice, the session's end while the
             // connection is idle) must not wake this task.

@@ -105,6 +105,7 @@ mod error;
 mod io;
 mod numeric;
 mod pool;
+mod socket;
 mod state;
 mod statement_cache;
 mod stream;

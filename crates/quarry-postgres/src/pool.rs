@@ -27,7 +27,8 @@ use tokio_postgres::NoTls;
 
 use crate::connection::PgConnection;
 use crate::error;
-use crate::io::Io;
+use crate::io::{Io, PgIo};
+use crate::socket;
 use crate::state::ConnState;
 
 /// What `acquire()` was doing, for the timeout message.
@@ -140,14 +141,20 @@ impl fmt::Debug for Manager {
 
 impl Manager {
     async fn connect(&self) -> Result<ConnState, Error> {
-        let (client, connection) = self.pg.connect(NoTls).await.map_err(error::from_connect)?;
         // The connection future does the I/O, polled by each operation (see
         // `crate::io`); when it ends (server gone) the client is closed and
         // the pool discards it.
-        let io = Arc::new(Io::new(connection));
+        let (client, io, peer) = if socket::opens_itself(&self.pg) {
+            let opened = socket::connect(&self.pg).await?;
+            (opened.client, Io::new(PgIo::Eager(opened.connection), Some(opened.sent)), Some(opened.peer))
+        } else {
+            let (client, connection) = self.pg.connect(NoTls).await.map_err(error::from_connect)?;
+            (client, Io::new(PgIo::Standard(connection), None), None)
+        };
+        let io = Arc::new(io);
         let backend_pid = io.drive(backend_pid(&client)).await?;
         let cache = self.config.statement_cache_capacity;
-        Ok(ConnState::new(client, io, backend_pid, cache, self.shared.clone()))
+        Ok(ConnState::new(client, io, peer, backend_pid, cache, self.shared.clone()))
     }
 }
 

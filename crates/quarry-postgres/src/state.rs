@@ -39,6 +39,7 @@ use crate::connection::statement_span;
 use crate::error::{self, Fate};
 use crate::io::Io;
 use crate::pool::Shared;
+use crate::socket::Peer;
 use crate::statement_cache::StatementCache;
 
 /// The most parameters one statement can bind (a 16-bit count in the protocol).
@@ -50,6 +51,9 @@ const ABANDONED: &str = "connection was abandoned during an operation (its futur
 /// Gives up on a connection whose operation was abandoned, once.
 pub(crate) struct Canceller {
     token: CancelToken,
+    /// Where the connection went, when Quarry opened it: its cancel token
+    /// does not know (see [`crate::socket`]).
+    peer: Option<Peer>,
     /// The connection's socket.
     io: Arc<Io>,
     sent: AtomicBool,
@@ -68,8 +72,15 @@ impl Canceller {
         }
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             let token = self.token.clone();
+            let peer = self.peer.clone();
             runtime.spawn(async move {
-                let _ = tokio::time::timeout(Duration::from_secs(10), token.cancel_query(NoTls)).await;
+                let cancel = async {
+                    match &peer {
+                        Some(peer) => peer.cancel(&token).await,
+                        None => token.cancel_query(NoTls).await,
+                    }
+                };
+                let _ = tokio::time::timeout(Duration::from_secs(10), cancel).await;
             });
         }
         self.close();
@@ -152,13 +163,14 @@ impl ConnState {
     pub(crate) fn new(
         client: Client,
         io: Arc<Io>,
+        peer: Option<Peer>,
         backend_pid: i32,
         cache_capacity: usize,
         shared: Arc<Shared>,
     ) -> Self {
         let now = Instant::now();
         let canceller =
-            Arc::new(Canceller { token: client.cancel_token(), io: io.clone(), sent: AtomicBool::new(false) });
+            Arc::new(Canceller { token: client.cancel_token(), peer, io: io.clone(), sent: AtomicBool::new(false) });
         ConnState {
             client,
             io,

@@ -10,7 +10,7 @@ use common::{active_like, bound, exec, poll_n, scalar, sql};
 use futures_util::StreamExt;
 use quarry_core::prelude::*;
 use quarry_core::{Connection, PoolConfig};
-use quarry_postgres::PgConnection;
+use quarry_postgres::{PgConnection, PgPool};
 
 async fn idle_in_transaction(admin: &mut PgConnection, schema: &str) -> i64 {
     let q = bound(
@@ -46,6 +46,28 @@ async fn a_query_dropped_mid_sleep_is_cancelled_and_its_connection_replaced() {
     assert_eq!(active_like(&mut adm, db.schema(), "pg_sleep").await, 0);
     assert_eq!(pool.status().size, 1);
     common::healthy(&pool, &db).await;
+}
+
+/// A connection string Quarry leaves to tokio-postgres to open (here for
+/// `target_session_attrs`) gets the same cancellation: its cancel token
+/// knows the server, where a connection Quarry opened sends the cancel
+/// request to the address it connected to (the test above).
+#[tokio::test]
+async fn a_query_dropped_on_a_connection_tokio_postgres_opened_is_cancelled() {
+    let (db, _) = pg!("drop_std_socket", PoolConfig::new().max_size(1));
+    let separator = if db.url().contains('?') { '&' } else { '?' };
+    let url = format!("{}{separator}target_session_attrs=read-write", db.url());
+    let pool = PgPool::connect(&url, PoolConfig::new().max_size(1)).await.unwrap();
+    let admin = common::admin(&db).await;
+    let mut adm = admin.acquire().await.unwrap();
+    let mut c = pool.acquire().await.unwrap();
+    assert_eq!(scalar::<i32>(&mut c, "SELECT 1").await, 1);
+    let timed_out = tokio::time::timeout(Duration::from_millis(100), c.execute(sql("SELECT pg_sleep(10)"))).await;
+    assert!(timed_out.is_err());
+    assert_eq!(scalar::<i32>(&mut c, "SELECT 2").await, 2);
+    drop(c);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(active_like(&mut adm, db.schema(), "pg_sleep").await, 0);
 }
 
 #[tokio::test]
