@@ -41,9 +41,8 @@ use tokio_postgres::{Client, Config, Connection, NoTls};
 
 use crate::error;
 
-/// At most this much of a read's buffer is zeroed before each read (safe
-/// code cannot read into uninitialised memory). Answers to one statement
-/// are usually far smaller; a large result is read in pieces of this size.
+/// The most one read takes from the socket. Answers to one statement are
+/// usually far smaller; a large result is read in pieces of this size.
 const READ_CHUNK: usize = 16 * 1024;
 
 /// The runtime's handle on a socket: what [`Eager`] waits with.
@@ -79,18 +78,24 @@ registered!(tokio::net::UnixStream);
 struct Eager<R, S> {
     registered: R,
     io: S,
+    /// What each read reads into, zeroed once, then copied to the caller's
+    /// buffer. Safe code cannot read into the caller's uninitialised
+    /// buffer, and zeroing it before each read cost 12 k instructions a
+    /// one-row `SELECT` (three reads, most of them finding nothing); this
+    /// copies only the bytes read.
+    stash: Box<[u8]>,
     /// Set after each write (see [`EagerSocket::sent_flag`]).
     sent: Arc<AtomicBool>,
 }
 
-/// Read what `io` has into `buf`.
-fn read_into<S>(mut io: &S, buf: &mut ReadBuf<'_>) -> io::Result<()>
+/// Read what `io` has into `buf`, through `stash`.
+fn read_into<S>(mut io: &S, stash: &mut [u8], buf: &mut ReadBuf<'_>) -> io::Result<()>
 where
     for<'a> &'a S: Read,
 {
-    let room = buf.remaining().min(READ_CHUNK);
-    let n = io.read(buf.initialize_unfilled_to(room))?;
-    buf.advance(n);
+    let room = buf.remaining().min(stash.len());
+    let n = io.read(&mut stash[..room])?;
+    buf.put_slice(&stash[..n]);
     Ok(())
 }
 
@@ -103,10 +108,10 @@ where
     for<'a> &'a S: Read + Write,
 {
     fn new(registered: R, io: S) -> Self {
-        Eager { registered, io, sent: Arc::default() }
+        Eager { registered, io, stash: vec![0; READ_CHUNK].into_boxed_slice(), sent: Arc::default() }
     }
 
-    fn poll_read(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         // Through `try_io` when the runtime saw the socket readable, so
         // that a read that would block clears that readiness, as tokio's
         // own reads do. Otherwise read anyway: this is the read tokio
@@ -116,10 +121,10 @@ where
         let mut tried = false;
         let mut first = self.registered.try_io(Interest::READABLE, || {
             tried = true;
-            read_into(&self.io, buf)
+            read_into(&self.io, &mut self.stash, buf)
         });
         if would_block(&first) && !tried {
-            first = read_into(&self.io, buf);
+            first = read_into(&self.io, &mut self.stash, buf);
         }
         if !would_block(&first) {
             return Poll::Ready(first);
@@ -129,7 +134,7 @@ where
         // readiness, so that the wait after it registers this task.
         loop {
             ready!(self.registered.poll_read_ready(cx))?;
-            let read = self.registered.try_io(Interest::READABLE, || read_into(&self.io, buf));
+            let read = self.registered.try_io(Interest::READABLE, || read_into(&self.io, &mut self.stash, buf));
             if !would_block(&read) {
                 return Poll::Ready(read);
             }
@@ -193,7 +198,7 @@ impl EagerSocket {
 
 impl AsyncRead for EagerSocket {
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        match &self.0 {
+        match &mut self.get_mut().0 {
             Stream::Tcp(s) => s.poll_read(cx, buf),
             #[cfg(unix)]
             Stream::Unix(s) => s.poll_read(cx, buf),
