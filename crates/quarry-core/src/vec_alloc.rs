@@ -20,13 +20,15 @@ pub(crate) fn allocate_first<T>(list: &mut Vec<T>, capacity: usize) {
 /// forward stalls the CPU (`perf` shows these; callgrind, which counts
 /// instructions, does not). A constant `blank` is stored straight into the
 /// list, and the item's parts are then written over it. `blank` must be a
-/// constant with nothing to drop, so that writing over it costs nothing.
+/// constant that owns nothing: it is forgotten, not dropped (a blank that
+/// owned memory would leak), so that writing over it costs nothing.
 #[inline(always)]
 pub(crate) fn push_in_place<T>(list: &mut Vec<T>, blank: T, item: T) {
     list.push(blank);
     if let Some(slot) = list.last_mut() {
-        // The blank has nothing to drop: forgetting it spares reading its
-        // just-stored tag back to decide how to drop it.
+        // Forgotten, not dropped, which spares reading its just-stored tag
+        // back to decide how to drop it: a blank that owned memory would
+        // leak, which is why callers must pass one that owns nothing.
         std::mem::forget(std::mem::replace(slot, item));
     }
 }

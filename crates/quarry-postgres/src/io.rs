@@ -181,7 +181,9 @@ impl Io {
     }
 
     /// [`drive`](Self::drive) as a poll function: poll `operation`, and
-    /// if it waits, the connection, then `operation` again.
+    /// if it waits, the connection, then `operation` again; and if that
+    /// poll of the connection sent a request over a socket that reads
+    /// before it waits, the connection and `operation` once more.
     ///
     /// `operation` is polled with a waker that does nothing. Whatever it
     /// waits for (an answer, room in a channel) comes from the connection,

@@ -84,7 +84,7 @@ struct Eager<R, S> {
     /// one-row `SELECT` (three reads, most of them finding nothing); this
     /// copies only the bytes read.
     stash: Box<[u8]>,
-    /// Set after each write (see [`EagerSocket::sent_flag`]).
+    /// Set after each write of at least one byte (see [`EagerSocket::sent_flag`]).
     sent: Arc<AtomicBool>,
 }
 
@@ -173,6 +173,9 @@ impl EagerSocket {
     fn tcp(stream: tokio::net::TcpStream) -> io::Result<EagerSocket> {
         let std = stream.into_std()?;
         let io = std.try_clone()?;
+        // Shared with the original on Unix (one open file); said again
+        // for systems where a duplicate may not share it.
+        io.set_nonblocking(true)?;
         let registered = tokio::net::TcpStream::from_std(std)?;
         Ok(EagerSocket(Stream::Tcp(Eager::new(registered, io))))
     }
@@ -181,6 +184,7 @@ impl EagerSocket {
     fn unix(stream: tokio::net::UnixStream) -> io::Result<EagerSocket> {
         let std = stream.into_std()?;
         let io = std.try_clone()?;
+        io.set_nonblocking(true)?;
         let registered = tokio::net::UnixStream::from_std(std)?;
         Ok(EagerSocket(Stream::Unix(Eager::new(registered, io))))
     }
@@ -241,25 +245,33 @@ pub(crate) enum Peer {
 
 impl Peer {
     /// Ask the server to cancel what the session of `token` runs, over a
-    /// new connection to this peer.
-    pub(crate) async fn cancel(&self, token: &tokio_postgres::CancelToken) -> Result<(), tokio_postgres::Error> {
-        match self {
+    /// new connection to this peer. A cancel request that cannot be sent
+    /// is logged: the caller has closed the connection's socket anyway, so
+    /// the server ends the session when it next reads from it.
+    pub(crate) async fn cancel(&self, token: &tokio_postgres::CancelToken) {
+        let sent = match self {
             Peer::Tcp(addr) => match tokio::net::TcpStream::connect(addr).await {
-                Ok(stream) => token.cancel_query_raw(stream, NoTls).await,
-                Err(_) => Ok(()),
+                Ok(stream) => token.cancel_query_raw(stream, NoTls).await.map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
             },
             #[cfg(unix)]
             Peer::Unix(path) => match tokio::net::UnixStream::connect(path).await {
-                Ok(stream) => token.cancel_query_raw(stream, NoTls).await,
-                Err(_) => Ok(()),
+                Ok(stream) => token.cancel_query_raw(stream, NoTls).await.map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
             },
+        };
+        if let Err(error) = sent {
+            tracing::debug!(%error, "a cancel request could not be sent");
         }
     }
 }
 
-/// Whether [`connect`] opens connections for `config`: it names its hosts
-/// (no `hostaddr`), accepts any server (`target_session_attrs=any`) and
-/// tries them in order (no `load_balance_hosts`).
+/// Whether [`connect`] opens connections for `config`: it names at least
+/// one host and no `hostaddr`, gives no port, one port, or one per host,
+/// accepts any server (`target_session_attrs=any`) and tries the hosts in
+/// order (no `load_balance_hosts`). tokio-postgres opens the others, and
+/// refuses the ones that are wrong (no host, a port count that matches
+/// nothing) with its own errors.
 pub(crate) fn opens_itself(config: &Config) -> bool {
     let (hosts, ports) = (config.get_hosts().len(), config.get_ports().len());
     hosts > 0
@@ -372,7 +384,7 @@ async fn with_timeout<T>(timeout: Option<Duration>, open: impl Future<Output = R
     match timeout {
         Some(timeout) => tokio::time::timeout(timeout, open)
             .await
-            .unwrap_or_else(|_| Err(Error::new(ErrorKind::Connect, "connecting: connection timed out"))),
+            .unwrap_or_else(|_| Err(io_error(io::Error::new(io::ErrorKind::TimedOut, "connection timed out")))),
         None => open.await,
     }
 }

@@ -51,8 +51,9 @@ const ABANDONED: &str = "connection was abandoned during an operation (its futur
 /// Gives up on a connection whose operation was abandoned, once.
 pub(crate) struct Canceller {
     token: CancelToken,
-    /// Where the connection went, when Quarry opened it: its cancel token
-    /// does not know (see [`crate::socket`]).
+    /// Where the connection went, when Quarry opened it. Its cancel token
+    /// does not know (tokio-postgres's `connect_raw` keeps no address), so
+    /// `token.cancel_query` would fail on it: cancel through this.
     peer: Option<Peer>,
     /// The connection's socket.
     io: Arc<Io>,
@@ -77,7 +78,9 @@ impl Canceller {
                 let cancel = async {
                     match &peer {
                         Some(peer) => peer.cancel(&token).await,
-                        None => token.cancel_query(NoTls).await,
+                        None => {
+                            let _ = token.cancel_query(NoTls).await;
+                        }
                     }
                 };
                 let _ = tokio::time::timeout(Duration::from_secs(10), cancel).await;
