@@ -70,6 +70,28 @@ async fn a_query_dropped_on_a_connection_tokio_postgres_opened_is_cancelled() {
     assert_eq!(active_like(&mut adm, db.schema(), "pg_sleep").await, 0);
 }
 
+/// Over a Unix-domain socket, the cancel request goes to the socket file
+/// the connection used.
+#[tokio::test]
+async fn a_query_dropped_on_a_unix_socket_connection_is_cancelled() {
+    let (db, _) = pg!("drop_unix_socket", PoolConfig::new().max_size(1));
+    if *db.server().source() != quarry_testkit::PgSource::Local {
+        eprintln!("SKIPPED the Unix socket cancel: not the local server");
+        return;
+    }
+    let url = format!("host=/var/run/postgresql user=postgres dbname=test application_name={}", db.schema());
+    let pool = PgPool::connect(&url, PoolConfig::new().max_size(1)).await.unwrap();
+    let admin = common::admin(&db).await;
+    let mut adm = admin.acquire().await.unwrap();
+    let mut c = pool.acquire().await.unwrap();
+    assert!(scalar::<Option<String>>(&mut c, "SELECT inet_server_addr()::text").await.is_none());
+    let timed_out = tokio::time::timeout(Duration::from_millis(100), c.execute(sql("SELECT pg_sleep(10)"))).await;
+    assert!(timed_out.is_err());
+    drop(c);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(active_like(&mut adm, db.schema(), "pg_sleep").await, 0);
+}
+
 #[tokio::test]
 async fn begin_dropped_after_each_poll_leaves_no_open_transaction() {
     let (db, pool) = pg!("drop_during_begin", PoolConfig::new().max_size(1));
