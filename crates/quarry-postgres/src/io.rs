@@ -47,7 +47,7 @@ use tokio_postgres::tls::NoTlsStream;
 use crate::socket::EagerSocket;
 
 /// tokio-postgres's half of a connection that does the I/O.
-pub(crate) enum PgIo {
+enum PgIo {
     /// Opened by Quarry, over a socket that reads before it waits (see
     /// [`crate::socket`]).
     Eager(tokio_postgres::Connection<EagerSocket, NoTlsStream>),
@@ -123,9 +123,18 @@ pub(crate) struct Io {
 }
 
 impl Io {
-    /// `sent` is the flag of an [`EagerSocket`] under `conn`
-    /// ([`EagerSocket::sent_flag`]).
-    pub(crate) fn new(conn: PgIo, sent: Option<Arc<AtomicBool>>) -> Self {
+    /// A connection Quarry opened, over an [`EagerSocket`] whose
+    /// [`sent_flag`](EagerSocket::sent_flag) is `sent`.
+    pub(crate) fn eager(conn: tokio_postgres::Connection<EagerSocket, NoTlsStream>, sent: Arc<AtomicBool>) -> Self {
+        Io::new(PgIo::Eager(conn), Some(sent))
+    }
+
+    /// A connection tokio-postgres opened.
+    pub(crate) fn standard(conn: tokio_postgres::Connection<Socket, NoTlsStream>) -> Self {
+        Io::new(PgIo::Standard(conn), None)
+    }
+
+    fn new(conn: PgIo, sent: Option<Arc<AtomicBool>>) -> Self {
         let signal =
             Arc::new(Signal { fired: AtomicBool::new(true), armed: AtomicBool::new(false), task: AtomicWaker::new() });
         Io {

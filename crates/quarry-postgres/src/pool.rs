@@ -27,7 +27,7 @@ use tokio_postgres::NoTls;
 
 use crate::connection::PgConnection;
 use crate::error;
-use crate::io::{Io, PgIo};
+use crate::io::Io;
 use crate::socket;
 use crate::state::ConnState;
 
@@ -146,10 +146,10 @@ impl Manager {
         // the pool discards it.
         let (client, io, peer) = if socket::opens_itself(&self.pg) {
             let opened = socket::connect(&self.pg).await?;
-            (opened.client, Io::new(PgIo::Eager(opened.connection), Some(opened.sent)), Some(opened.peer))
+            (opened.client, Io::eager(opened.connection, opened.sent), Some(opened.peer))
         } else {
             let (client, connection) = self.pg.connect(NoTls).await.map_err(error::from_connect)?;
-            (client, Io::new(PgIo::Standard(connection), None), None)
+            (client, Io::standard(connection), None)
         };
         let io = Arc::new(io);
         let backend_pid = io.drive(backend_pid(&client)).await?;

@@ -46,15 +46,29 @@ use crate::error;
 const READ_CHUNK: usize = 16 * 1024;
 
 /// The runtime's handle on a socket: what [`Eager`] waits with.
-trait Registered {
+trait Registered: Sized {
+    /// The standard library's handle on the same kind of socket.
+    type Std;
+    /// This socket, and a duplicate of it to read and write through,
+    /// non-blocking.
+    fn duplicate(self) -> io::Result<(Self, Self::Std)>;
     fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
     fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
     fn try_io<T>(&self, interest: Interest, f: impl FnOnce() -> io::Result<T>) -> io::Result<T>;
 }
 
 macro_rules! registered {
-    ($($ty:ty),*) => {$(
+    ($($ty:ty => $std:ty),*) => {$(
         impl Registered for $ty {
+            type Std = $std;
+            fn duplicate(self) -> io::Result<(Self, $std)> {
+                let std = self.into_std()?;
+                let io = std.try_clone()?;
+                // Shared with the original on Unix (one open file); said
+                // again for systems where a duplicate may not share it.
+                io.set_nonblocking(true)?;
+                Ok((<$ty>::from_std(std)?, io))
+            }
             fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
                 <$ty>::poll_read_ready(self, cx)
             }
@@ -68,9 +82,9 @@ macro_rules! registered {
     )*};
 }
 
-registered!(tokio::net::TcpStream);
+registered!(tokio::net::TcpStream => std::net::TcpStream);
 #[cfg(unix)]
-registered!(tokio::net::UnixStream);
+registered!(tokio::net::UnixStream => std::os::unix::net::UnixStream);
 
 /// One socket: `registered` to wait, `io` (the same socket, duplicated) to
 /// read and write.
@@ -103,12 +117,13 @@ fn would_block(result: &io::Result<()>) -> bool {
     matches!(result, Err(e) if e.kind() == io::ErrorKind::WouldBlock)
 }
 
-impl<R: Registered, S> Eager<R, S>
+impl<R: Registered<Std = S>, S> Eager<R, S>
 where
     for<'a> &'a S: Read + Write,
 {
-    fn new(registered: R, io: S) -> Self {
-        Eager { registered, io, stash: vec![0; READ_CHUNK].into_boxed_slice(), sent: Arc::default() }
+    fn new(stream: R) -> io::Result<Self> {
+        let (registered, io) = stream.duplicate()?;
+        Ok(Eager { registered, io, stash: vec![0; READ_CHUNK].into_boxed_slice(), sent: Arc::default() })
     }
 
     fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
@@ -170,25 +185,6 @@ enum Stream {
 }
 
 impl EagerSocket {
-    fn tcp(stream: tokio::net::TcpStream) -> io::Result<EagerSocket> {
-        let std = stream.into_std()?;
-        let io = std.try_clone()?;
-        // Shared with the original on Unix (one open file); said again
-        // for systems where a duplicate may not share it.
-        io.set_nonblocking(true)?;
-        let registered = tokio::net::TcpStream::from_std(std)?;
-        Ok(EagerSocket(Stream::Tcp(Eager::new(registered, io))))
-    }
-
-    #[cfg(unix)]
-    fn unix(stream: tokio::net::UnixStream) -> io::Result<EagerSocket> {
-        let std = stream.into_std()?;
-        let io = std.try_clone()?;
-        io.set_nonblocking(true)?;
-        let registered = tokio::net::UnixStream::from_std(std)?;
-        Ok(EagerSocket(Stream::Unix(Eager::new(registered, io))))
-    }
-
     /// A flag set each time the socket writes: the connection's driver
     /// clears it to learn whether a poll sent a request.
     pub(crate) fn sent_flag(&self) -> Arc<AtomicBool> {
@@ -245,23 +241,21 @@ pub(crate) enum Peer {
 
 impl Peer {
     /// Ask the server to cancel what the session of `token` runs, over a
-    /// new connection to this peer. A cancel request that cannot be sent
-    /// is logged: the caller has closed the connection's socket anyway, so
-    /// the server ends the session when it next reads from it.
-    pub(crate) async fn cancel(&self, token: &tokio_postgres::CancelToken) {
-        let sent = match self {
-            Peer::Tcp(addr) => match tokio::net::TcpStream::connect(addr).await {
-                Ok(stream) => token.cancel_query_raw(stream, NoTls).await.map_err(|e| e.to_string()),
-                Err(e) => Err(e.to_string()),
-            },
+    /// new connection to this peer.
+    pub(crate) async fn cancel(
+        &self,
+        token: &tokio_postgres::CancelToken,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        match self {
+            Peer::Tcp(addr) => {
+                let stream = tokio::net::TcpStream::connect(addr).await?;
+                Ok(token.cancel_query_raw(stream, NoTls).await?)
+            }
             #[cfg(unix)]
-            Peer::Unix(path) => match tokio::net::UnixStream::connect(path).await {
-                Ok(stream) => token.cancel_query_raw(stream, NoTls).await.map_err(|e| e.to_string()),
-                Err(e) => Err(e.to_string()),
-            },
-        };
-        if let Err(error) = sent {
-            tracing::debug!(%error, "a cancel request could not be sent");
+            Peer::Unix(path) => {
+                let stream = tokio::net::UnixStream::connect(path).await?;
+                Ok(token.cancel_query_raw(stream, NoTls).await?)
+            }
         }
     }
 }
@@ -340,12 +334,12 @@ async fn open(config: &Config, peer: &Peer) -> Result<EagerSocket, Error> {
         Peer::Tcp(addr) => {
             let stream = tokio::net::TcpStream::connect(addr).await.map_err(io_error)?;
             configure_tcp(config, &stream).map_err(io_error)?;
-            EagerSocket::tcp(stream).map_err(io_error)
+            Eager::new(stream).map(|s| EagerSocket(Stream::Tcp(s))).map_err(io_error)
         }
         #[cfg(unix)]
         Peer::Unix(path) => {
             let stream = tokio::net::UnixStream::connect(path).await.map_err(io_error)?;
-            EagerSocket::unix(stream).map_err(io_error)
+            Eager::new(stream).map(|s| EagerSocket(Stream::Unix(s))).map_err(io_error)
         }
     }
 }

@@ -78,12 +78,17 @@ impl Canceller {
                 let cancel = async {
                     match &peer {
                         Some(peer) => peer.cancel(&token).await,
-                        None => {
-                            let _ = token.cancel_query(NoTls).await;
-                        }
+                        None => token.cancel_query(NoTls).await.map_err(Into::into),
                     }
                 };
-                let _ = tokio::time::timeout(Duration::from_secs(10), cancel).await;
+                // The socket is closed below anyway, so the server ends the
+                // session when it next reads from it: a cancel request
+                // that could not be sent is only logged.
+                match tokio::time::timeout(Duration::from_secs(10), cancel).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(error)) => tracing::debug!(%error, "a cancel request could not be sent"),
+                    Err(_) => tracing::debug!("a cancel request timed out"),
+                }
             });
         }
         self.close();

@@ -58,16 +58,10 @@ async fn a_query_dropped_on_a_connection_tokio_postgres_opened_is_cancelled() {
     let separator = if db.url().contains('?') { '&' } else { '?' };
     let url = format!("{}{separator}target_session_attrs=read-write", db.url());
     let pool = PgPool::connect(&url, PoolConfig::new().max_size(1)).await.unwrap();
-    let admin = common::admin(&db).await;
-    let mut adm = admin.acquire().await.unwrap();
     let mut c = pool.acquire().await.unwrap();
     assert_eq!(scalar::<i32>(&mut c, "SELECT 1").await, 1);
-    let timed_out = tokio::time::timeout(Duration::from_millis(100), c.execute(sql("SELECT pg_sleep(10)"))).await;
-    assert!(timed_out.is_err());
+    let mut c = dropped_sleep_is_cancelled(&db, c).await;
     assert_eq!(scalar::<i32>(&mut c, "SELECT 2").await, 2);
-    drop(c);
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    assert_eq!(active_like(&mut adm, db.schema(), "pg_sleep").await, 0);
 }
 
 /// Over a Unix-domain socket, the cancel request goes to the socket file
@@ -81,15 +75,21 @@ async fn a_query_dropped_on_a_unix_socket_connection_is_cancelled() {
     }
     let url = format!("host=/var/run/postgresql user=postgres dbname=test application_name={}", db.schema());
     let pool = PgPool::connect(&url, PoolConfig::new().max_size(1)).await.unwrap();
-    let admin = common::admin(&db).await;
-    let mut adm = admin.acquire().await.unwrap();
     let mut c = pool.acquire().await.unwrap();
     assert!(scalar::<Option<String>>(&mut c, "SELECT inet_server_addr()::text").await.is_none());
+    dropped_sleep_is_cancelled(&db, c).await;
+}
+
+/// Drop a `pg_sleep(10)` on `c` after 100 ms, and check a second later that
+/// no session of the test still runs it; `c` is handed back for more.
+async fn dropped_sleep_is_cancelled(db: &quarry_testkit::PgTestDb, mut c: PgConnection) -> PgConnection {
+    let admin = common::admin(db).await;
+    let mut adm = admin.acquire().await.unwrap();
     let timed_out = tokio::time::timeout(Duration::from_millis(100), c.execute(sql("SELECT pg_sleep(10)"))).await;
     assert!(timed_out.is_err());
-    drop(c);
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(active_like(&mut adm, db.schema(), "pg_sleep").await, 0);
+    c
 }
 
 #[tokio::test]
